@@ -1,0 +1,1 @@
+"""Audio: devices, input/output streams, resampling, end-of-turn detection, the recorder."""

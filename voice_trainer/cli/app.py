@@ -1,0 +1,21 @@
+"""The typer application and its sub-command groups; command modules register on these."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="voice-trainer",
+    help="Offline voice role-play trainer for customer-support agents.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+scenario_app = typer.Typer(help="Check scenario files and draw their state diagrams.", no_args_is_help=True)
+models_app = typer.Typer(help="Find, list and install speech-recognition models.", no_args_is_help=True)
+sessions_app = typer.Typer(help="The library of recorded practice sessions.", no_args_is_help=True)
+
+app.add_typer(scenario_app, name="scenario")
+app.add_typer(models_app, name="models")
+app.add_typer(sessions_app, name="sessions")

@@ -1,0 +1,3 @@
+"""CLI commands: audio."""
+
+from voice_trainer.cli.app import app  # noqa: F401

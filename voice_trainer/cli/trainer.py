@@ -1,0 +1,3 @@
+"""CLI commands: trainer."""
+
+from voice_trainer.cli.app import app  # noqa: F401

@@ -1,0 +1,40 @@
+"""Injected time. Every timestamp in a session comes from a Clock; tests use FakeClock and never sleep."""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now_ms(self) -> float:
+        """Milliseconds on a monotonic timeline (origin is arbitrary)."""
+
+
+class MonotonicClock:
+    def now_ms(self) -> float:
+        return time.monotonic_ns() / 1e6
+
+
+class FakeClock:
+    """A clock tests move by hand."""
+
+    def __init__(self, start_ms: float = 0.0):
+        self._now_ms = start_ms
+
+    def now_ms(self) -> float:
+        return self._now_ms
+
+    def advance(self, ms: float) -> None:
+        self._now_ms += ms
+
+
+class SessionClock:
+    """Milliseconds since the session started, read from an underlying clock."""
+
+    def __init__(self, base: Clock):
+        self._base = base
+        self._origin_ms = base.now_ms()
+
+    def now_ms(self) -> float:
+        return self._base.now_ms() - self._origin_ms

@@ -1,0 +1,260 @@
+"""The session timeline: small typed events, append-only.
+
+The session log (JSONL), the recording's labels, the report, the library and the benchmark
+all read this one timeline. Times are milliseconds since the session started (`t_ms`);
+audio positions on the recording's timeline are `*_ms` too, on the same origin.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Iterable
+
+
+@dataclass(frozen=True)
+class Word:
+    """One recognized word with its timing on the session timeline and the recognizer's confidence."""
+
+    text: str
+    start_ms: float
+    end_ms: float
+    conf: float = 1.0
+
+
+@dataclass(frozen=True)
+class Event:
+    type: ClassVar[str] = "event"
+    t_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class SessionStarted(Event):
+    type: ClassVar[str] = "session_started"
+    session_id: str = ""
+    scenario: str = ""
+    scenario_file: str = ""
+    lang: str = ""
+    persona: str = ""
+    policy: str = ""
+    seed: int = 0
+    trainee: str = ""
+    mode: str = "text"  # text | voice | replay
+    facts: dict[str, str] = field(default_factory=dict)
+    started_at: str = ""  # ISO-8601 wall-clock time, for humans and the library
+
+
+@dataclass(frozen=True)
+class TurnStarted(Event):
+    """The trainee started speaking (voice) or the turn began (text)."""
+
+    type: ClassVar[str] = "turn_started"
+    turn: int = 0
+
+
+@dataclass(frozen=True)
+class PartialText(Event):
+    type: ClassVar[str] = "partial_text"
+    turn: int = 0
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class TraineeTurn(Event):
+    """What the trainee said in one turn. start_ms/end_ms: voiced speech on the session timeline."""
+
+    type: ClassVar[str] = "trainee_turn"
+    turn: int = 0
+    text: str = ""
+    words: tuple[Word, ...] = ()
+    start_ms: float = 0.0
+    end_ms: float = 0.0
+    source: str = "text"  # text | voice | replay
+
+
+@dataclass(frozen=True)
+class TranscriptCorrected(Event):
+    """A trainer replaced the recognized text of a turn; scoring uses the corrected text."""
+
+    type: ClassVar[str] = "transcript_corrected"
+    turn: int = 0
+    text: str = ""
+    previous: str = ""
+
+
+@dataclass(frozen=True)
+class MovesUnderstood(Event):
+    type: ClassVar[str] = "moves_understood"
+    turn: int = 0
+    moves: tuple[str, ...] = ()
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReactionApplied(Event):
+    """How the customer took one move (or situation): which rule fired, anger change, flags."""
+
+    type: ClassVar[str] = "reaction_applied"
+    turn: int = 0
+    move: str = ""
+    rule: str = ""
+    anger_delta: float = 0.0
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StateEntered(Event):
+    type: ClassVar[str] = "state_entered"
+    turn: int = 0
+    state: str = ""
+    phase: str = ""
+
+
+@dataclass(frozen=True)
+class CustomerLine(Event):
+    type: ClassVar[str] = "customer_line"
+    turn: int = 0
+    text: str = ""
+    anger: float = 0.0
+    lines: tuple[str, ...] = ()  # line keys the text was built from
+
+
+@dataclass(frozen=True)
+class SpeechPlayed(Event):
+    """The customer's voice for a line, on the session timeline."""
+
+    type: ClassVar[str] = "speech_played"
+    turn: int = 0
+    start_ms: float = 0.0
+    end_ms: float = 0.0
+    interrupted: bool = False
+
+
+@dataclass(frozen=True)
+class BargeIn(Event):
+    """The trainee talked over the customer, who stopped."""
+
+    type: ClassVar[str] = "barge_in"
+    turn: int = 0
+
+
+@dataclass(frozen=True)
+class Notice(Event):
+    """Something the user should know that is not part of the conversation (fallback to text, device lost)."""
+
+    type: ClassVar[str] = "notice"
+    kind: str = ""
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class SessionEnded(Event):
+    type: ClassVar[str] = "session_ended"
+    outcome: str = ""
+    score: int = 0
+    interrupted: bool = False
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.type: cls
+    for cls in (
+        SessionStarted,
+        TurnStarted,
+        PartialText,
+        TraineeTurn,
+        TranscriptCorrected,
+        MovesUnderstood,
+        ReactionApplied,
+        StateEntered,
+        CustomerLine,
+        SpeechPlayed,
+        BargeIn,
+        Notice,
+        SessionEnded,
+    )
+}
+
+
+def to_json(event: Event) -> dict[str, Any]:
+    data = {"type": event.type}
+    for f in dataclasses.fields(event):
+        value = getattr(event, f.name)
+        if f.name == "words":
+            value = [dataclasses.asdict(w) for w in value]
+        elif isinstance(value, tuple):
+            value = list(value)
+        data[f.name] = value
+    return data
+
+
+def from_json(data: dict[str, Any]) -> Event:
+    """Inverse of to_json. Unknown fields are dropped so older readers survive newer logs."""
+    cls = EVENT_TYPES.get(data.get("type", ""))
+    if cls is None:
+        raise ValueError(f"unknown event type {data.get('type')!r}")
+    names = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in names:
+            continue
+        if key == "words":
+            value = tuple(Word(**w) for w in value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        kwargs[key] = value
+    return cls(**kwargs)
+
+
+def stamp(event: Event, t_ms: float) -> Event:
+    return dataclasses.replace(event, t_ms=round(t_ms, 1))
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One trainee turn and the customer's answer, derived from the timeline."""
+
+    index: int
+    text: str
+    recognized_text: str
+    words: tuple[Word, ...]
+    start_ms: float
+    end_ms: float
+    moves: tuple[str, ...]
+    reply: str
+    anger: float
+    reply_start_ms: float | None
+    barge_in: bool
+
+
+def turns_from(events: Iterable[Event]) -> list[Turn]:
+    """Work turns out of the event stream; corrections replace the recognized text."""
+    by_turn: dict[int, dict[str, Any]] = {}
+    for ev in events:
+        if isinstance(ev, TraineeTurn):
+            by_turn[ev.turn] = {
+                "text": ev.text, "recognized": ev.text, "words": ev.words,
+                "start": ev.start_ms, "end": ev.end_ms, "moves": (), "reply": "",
+                "anger": None, "reply_start": None, "barge_in": False,
+            }
+        elif getattr(ev, "turn", None) in by_turn:
+            t = by_turn[ev.turn]  # type: ignore[attr-defined]
+            if isinstance(ev, TranscriptCorrected):
+                t["text"] = ev.text
+            elif isinstance(ev, MovesUnderstood):
+                t["moves"] = ev.moves
+            elif isinstance(ev, CustomerLine):
+                t["reply"] = (t["reply"] + " " + ev.text).strip()
+                t["anger"] = ev.anger
+            elif isinstance(ev, SpeechPlayed) and t["reply_start"] is None:
+                t["reply_start"] = ev.start_ms
+            elif isinstance(ev, BargeIn):
+                t["barge_in"] = True
+    return [
+        Turn(
+            index=i, text=t["text"], recognized_text=t["recognized"], words=t["words"],
+            start_ms=t["start"], end_ms=t["end"], moves=t["moves"], reply=t["reply"],
+            anger=t["anger"] if t["anger"] is not None else 0.0,
+            reply_start_ms=t["reply_start"], barge_in=t["barge_in"],
+        )
+        for i, t in sorted(by_turn.items())
+    ]

@@ -1,0 +1,1 @@
+"""Speech: recognizer (vosk), synthesizer (pyttsx3 / eSpeak NG), model lookup and install."""
