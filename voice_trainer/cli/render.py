@@ -1,0 +1,76 @@
+"""Printing the conversation and the debrief for a person at a terminal."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from voice_trainer.events import CustomerLine, Event, Notice, PartialText, SessionEnded, StateEntered
+
+UI = {
+    "ru": {
+        "customer": "Клиент", "you": "Вы", "anger": "злость", "outcome": "Итог", "score": "Оценка",
+        "debrief": "Разбор звонка", "well": "Получилось", "missed": "Упущено", "try": "Попробуйте",
+        "conduct": "Ошибки поведения", "you_said": "вы сказали", "times": "раз", "penalty": "штраф",
+        "session": "Сессия сохранена", "interrupted": "Сессия прервана; всё сказанное сохранено",
+        "prompt": "Вы> ",
+    },
+    "en": {
+        "customer": "Customer", "you": "You", "anger": "anger", "outcome": "Outcome", "score": "Score",
+        "debrief": "Call debrief", "well": "Went well", "missed": "Missed", "try": "Try",
+        "conduct": "Conduct mistakes", "you_said": "you said", "times": "times", "penalty": "penalty",
+        "session": "Session saved", "interrupted": "Session interrupted; everything said is saved",
+        "prompt": "You> ",
+    },
+}
+
+
+def ui(lang: str) -> dict[str, str]:
+    return UI.get(lang.split("-")[0], UI["en"])
+
+
+def conversation_printer(lang: str, out: Callable[[str], None]) -> Callable[[Event], None]:
+    words = ui(lang)
+
+    def on_event(event: Event) -> None:
+        if isinstance(event, CustomerLine) and event.text:
+            out(f"{words['customer']} [{words['anger']} {event.anger:.0f}]: {event.text}")
+        elif isinstance(event, StateEntered) and event.phase == "ending":
+            out(f"--- {words['outcome']}: {event.state}")
+        elif isinstance(event, Notice):
+            out(f"[{event.kind}] {event.message}")
+
+    return on_event
+
+
+def debrief_text(result: dict[str, Any], lang: str) -> str:
+    words = ui(lang)
+    lines = [
+        "",
+        f"=== {words['debrief']} ===",
+        f"{words['outcome']}: {result['outcome']}    {words['score']}: {result['score']}/100",
+    ]
+    phase_order: list[str] = []
+    by_phase: dict[str, list[dict]] = {}
+    for item in result["rubric"]:
+        if item["phase"] not in by_phase:
+            phase_order.append(item["phase"])
+        by_phase.setdefault(item["phase"], []).append(item)
+    for phase in phase_order:
+        items = by_phase[phase]
+        lines.append("")
+        lines.append(f"## {items[0]['phase_title']}")
+        for item in items:
+            if item["met"]:
+                said = f" ({words['you_said']}: «{item['said']}»)" if item["said"] else ""
+                lines.append(f"  + {words['well']}: {item['praise']}{said}")
+        for item in items:
+            if not item["met"]:
+                lines.append(f"  - {words['missed']}: {item['title']}. {words['try']}: {item['suggestion']}")
+    if result["penalties"]:
+        lines.append("")
+        lines.append(f"## {words['conduct']}")
+        for p in result["penalties"]:
+            lines.append(
+                f"  ! {p['title']} ({p['times']} {words['times']}, {words['penalty']} -{p['points']:g}). {p['suggestion']}"
+            )
+    return "\n".join(lines)

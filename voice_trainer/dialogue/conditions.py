@@ -1,0 +1,138 @@
+"""Scenario conditions compiled to small named predicates over the CallRecord.
+
+Each predicate carries a readable __name__ ("anger_below_calm_limit"), which is what the
+transitions machine shows on its diagram edges.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from voice_trainer.dialogue.record import CallRecord
+from voice_trainer.scenario.schema import Conditions, names
+
+Predicate = Callable[[CallRecord], bool]
+
+
+def compile_conditions(c: Conditions | None) -> list[Predicate]:
+    if c is None:
+        return []
+    preds: list[Predicate] = []
+    if c.persona is not None:
+        preds.append(_persona_in(names(c.persona)))
+    if c.policy is not None:
+        preds.append(_policy_in(names(c.policy)))
+    if c.done:
+        preds.append(_done_all(c.done))
+    if c.not_done:
+        preds.append(_done_none(c.not_done))
+    if c.done_count:
+        preds.append(_done_at_least(c.done_count.moves, c.done_count.at_least))
+    if c.same_turn:
+        preds.append(_in_turn(c.same_turn))
+    if c.not_same_turn:
+        preds.append(_not_in_turn(c.not_same_turn))
+    if c.done_in:
+        preds.append(_done_in(c.done_in.move, c.done_in.states))
+    if c.visited:
+        preds.append(_visited(c.visited))
+    if c.not_visited:
+        preds.append(_not_visited(c.not_visited))
+    if c.flag:
+        preds.append(_flagged(c.flag))
+    if c.not_flag:
+        preds.append(_not_flagged(c.not_flag))
+    if c.anger_below is not None:
+        preds.append(_anger_below(c.anger_below))
+    if c.anger_at_least is not None:
+        preds.append(_anger_at_least(c.anger_at_least))
+    if c.ending is not None:
+        preds.append(_ending_in(names(c.ending)))
+    if c.any_of:
+        preds.append(_any_of([compile_conditions(alt) for alt in c.any_of]))
+    return preds
+
+
+def holds(preds: list[Predicate], record: CallRecord) -> bool:
+    return all(p(record) for p in preds)
+
+
+def _named(name: str, fn: Predicate) -> Predicate:
+    fn.__name__ = name
+    fn.__qualname__ = name
+    return fn
+
+
+def _threshold(value: float | str, record: CallRecord) -> float:
+    if isinstance(value, str):
+        return float(record.params[value.removeprefix("$")])
+    return float(value)
+
+
+def _label(value: float | str) -> str:
+    return value.removeprefix("$") if isinstance(value, str) else f"{value:g}"
+
+
+def _persona_in(personas: list[str]) -> Predicate:
+    return _named("persona_" + "_or_".join(personas), lambda r: r.persona in personas)
+
+
+def _policy_in(policies: list[str]) -> Predicate:
+    return _named("policy_" + "_or_".join(policies), lambda r: r.policy in policies)
+
+
+def _done_all(moves: list[str]) -> Predicate:
+    return _named("done_" + "_".join(moves), lambda r: all(r.done[m] > 0 for m in moves))
+
+
+def _done_none(moves: list[str]) -> Predicate:
+    return _named("not_done_" + "_".join(moves), lambda r: all(r.done[m] == 0 for m in moves))
+
+
+def _done_at_least(moves: list[str], n: int) -> Predicate:
+    return _named(f"{n}_of_" + "_".join(moves), lambda r: sum(1 for m in moves if r.done[m] > 0) >= n)
+
+
+def _in_turn(moves: list[str]) -> Predicate:
+    return _named("with_" + "_".join(moves), lambda r: all(m in r.turn_moves for m in moves))
+
+
+def _not_in_turn(moves: list[str]) -> Predicate:
+    return _named("without_" + "_".join(moves), lambda r: not any(m in r.turn_moves for m in moves))
+
+
+def _done_in(move: str, states: list[str]) -> Predicate:
+    return _named(f"{move}_in_" + "_".join(states), lambda r: r.first_done_state.get(move) in states)
+
+
+def _visited(states: list[str]) -> Predicate:
+    return _named("visited_" + "_".join(states), lambda r: all(s in r.visited for s in states))
+
+
+def _not_visited(states: list[str]) -> Predicate:
+    return _named("not_visited_" + "_".join(states), lambda r: not any(s in r.visited for s in states))
+
+
+def _flagged(flags: list[str]) -> Predicate:
+    return _named("flag_" + "_".join(flags), lambda r: all(r.flags[f] > 0 for f in flags))
+
+
+def _not_flagged(flags: list[str]) -> Predicate:
+    return _named("no_" + "_".join(flags), lambda r: all(r.flags[f] == 0 for f in flags))
+
+
+def _anger_below(value: float | str) -> Predicate:
+    return _named(f"anger_below_{_label(value)}", lambda r: r.anger < _threshold(value, r))
+
+
+def _anger_at_least(value: float | str) -> Predicate:
+    return _named(f"anger_at_least_{_label(value)}", lambda r: r.anger >= _threshold(value, r))
+
+
+def _ending_in(endings: list[str]) -> Predicate:
+    return _named("ending_" + "_or_".join(endings), lambda r: r.ending in endings)
+
+
+def _any_of(alternatives: list[list[Predicate]]) -> Predicate:
+    label = "_or_".join("_and_".join(p.__name__ for p in alt) or "always" for alt in alternatives)
+    return _named(f"({label})", lambda r: any(holds(alt, r) for alt in alternatives))

@@ -1,0 +1,179 @@
+"""Runs one conversation: feeds trainee turns to the dialogue core, writes every event to the session log
+before acting on it, and lets observers (the printer, the customer's voice, the recorder) follow along."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from voice_trainer.clock import Clock, MonotonicClock, SessionClock
+from voice_trainer.dialogue.conversation import Conversation
+from voice_trainer.dialogue.scoring import Score, score_call
+from voice_trainer.events import (
+    CustomerLine,
+    Event,
+    SessionEnded,
+    SessionStarted,
+    StateEntered,
+    TraineeTurn,
+    TranscriptCorrected,
+    Word,
+    stamp,
+    turns_from,
+)
+from voice_trainer.scenario.loader import Scenario
+from voice_trainer.session_log import SessionLog, new_session_id
+from voice_trainer.settings import default_data_dir
+
+Observer = Callable[[Event], None]
+
+
+class Session:
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        persona: str | None = None,
+        policy: str | None = None,
+        seed: int | None = None,
+        trainee: str = "",
+        mode: str = "text",
+        data_dir: Path | None = None,
+        clock: Clock | None = None,
+        observers: Iterable[Observer] = (),
+    ):
+        self.scenario = scenario
+        self.seed = seed if seed is not None else secrets.randbelow(2**31)
+        self.conversation = Conversation(scenario.data, persona=persona, policy=policy, seed=self.seed)
+        self.trainee = trainee
+        self.mode = mode
+        self.clock = SessionClock(clock or MonotonicClock())
+        started_at = datetime.now(timezone.utc).astimezone()
+        self.id = new_session_id(trainee, started_at)
+        self.log = SessionLog.create(data_dir or default_data_dir(), self.id)
+        self.folder = self.log.folder
+        self.events: list[Event] = []
+        self.observers: list[Observer] = list(observers)
+        self.turn = 0
+        self.result: dict[str, Any] | None = None
+        self._started_at = started_at.isoformat(timespec="seconds")
+
+    @property
+    def ended(self) -> bool:
+        return self.conversation.ended
+
+    def emit(self, event: Event) -> Event:
+        event = stamp(event, self.clock.now_ms())
+        self.log.write(event)
+        self.events.append(event)
+        for observer in self.observers:
+            observer(event)
+        return event
+
+    def start(self) -> None:
+        c = self.conversation
+        self.emit(
+            SessionStarted(
+                session_id=self.id, scenario=self.scenario.id, scenario_file=str(self.scenario.path),
+                lang=self.scenario.lang, persona=c.persona, policy=c.policy, seed=self.seed, trainee=self.trainee,
+                mode=self.mode, facts=dict(c.facts), started_at=self._started_at,
+            )
+        )
+        for event in c.opening():
+            self.emit(event)
+
+    def trainee_says(
+        self,
+        text: str,
+        words: tuple[Word, ...] = (),
+        start_ms: float | None = None,
+        end_ms: float | None = None,
+        source: str = "text",
+    ) -> list[Event]:
+        """One trainee turn: logged first, then the customer's reaction."""
+        self.turn += 1
+        now = self.clock.now_ms()
+        self.emit(
+            TraineeTurn(turn=self.turn, text=text, words=words, source=source,
+                        start_ms=now if start_ms is None else start_ms, end_ms=now if end_ms is None else end_ms)
+        )
+        return [self.emit(event) for event in self.conversation.handle(text, self.turn)]
+
+    def finish(self, interrupted: bool = False) -> dict[str, Any]:
+        """End the session (the trainee left if no ending was reached), score it, write result.json."""
+        if self.result is not None:
+            return self.result
+        for event in self.conversation.quit(self.turn):
+            self.emit(event)
+        score = score_call(self.scenario.data, self.conversation.call, self.conversation.turn_texts)
+        self.emit(SessionEnded(outcome=score.outcome, score=score.score, interrupted=interrupted))
+        self.result = build_result(self.events, score, self.folder)
+        self.log.write_result(self.result)
+        self.log.close()
+        return self.result
+
+
+def build_result(events: list[Event], score: Score, folder: Path | None = None) -> dict[str, Any]:
+    """The result of a session, derived from its timeline and its score."""
+    started = next(e for e in events if isinstance(e, SessionStarted))
+    ended = next((e for e in events if isinstance(e, SessionEnded)), None)
+    states: dict[int, str] = {}
+    for e in events:
+        if isinstance(e, StateEntered):
+            states[e.turn] = e.state
+    turns = []
+    state = states.get(0, "")
+    for t in turns_from(events):
+        state = states.get(t.index, state)
+        turns.append(
+            {"turn": t.index, "trainee": t.text, "recognized": t.recognized_text, "moves": list(t.moves),
+             "customer": t.reply, "anger": t.anger, "state": state,
+             "start_ms": t.start_ms, "end_ms": t.end_ms, "reply_start_ms": t.reply_start_ms}
+        )
+    opening = next((e for e in events if isinstance(e, CustomerLine) and e.turn == 0), None)
+    return {
+        "session_id": started.session_id,
+        "folder": str(folder) if folder else None,
+        "scenario": started.scenario,
+        "lang": started.lang,
+        "persona": started.persona,
+        "policy": started.policy,
+        "seed": started.seed,
+        "trainee": started.trainee,
+        "mode": started.mode,
+        "started_at": started.started_at,
+        "interrupted": bool(ended and ended.interrupted),
+        **score.to_json(),
+        "start_anger": opening.anger if opening else None,
+        "anger": [t["anger"] for t in turns],
+        "turns": turns,
+    }
+
+
+def rescore(scenario: Scenario, events: list[Event]) -> tuple[Score, list[Event]]:
+    """Play a recorded session's trainee turns (with trainers' corrections) through a fresh customer.
+
+    Same persona, policy and seed, so the customer behaves as he did unless the corrected text or the
+    current scenario makes him react differently. Returns the new score and the new timeline.
+    """
+    started = next(e for e in events if isinstance(e, SessionStarted))
+    texts: dict[int, str] = {}
+    for e in events:
+        if isinstance(e, TraineeTurn):
+            texts[e.turn] = e.text
+        elif isinstance(e, TranscriptCorrected):
+            texts[e.turn] = e.text
+    conversation = Conversation(scenario.data, persona=started.persona, policy=started.policy, seed=started.seed)
+    timeline: list[Event] = [replace(started, scenario_file=str(scenario.path)), *conversation.opening()]
+    for turn in sorted(texts):
+        if conversation.ended:
+            break
+        timeline.append(TraineeTurn(turn=turn, text=texts[turn]))
+        timeline += conversation.handle(texts[turn], turn)
+    timeline += conversation.quit(max(texts, default=0))
+    score = score_call(scenario.data, conversation.call, conversation.turn_texts)
+    timeline.append(SessionEnded(outcome=score.outcome, score=score.score))
+    return score, timeline
