@@ -250,7 +250,9 @@ class Conversation:
     def _is_repetition(self, normalized: str) -> bool:
         if len(normalized.split()) < REPEAT_MIN_WORDS:
             return False
-        return any(had_moves and fuzz.ratio(normalized, earlier) >= REPEAT_SIMILARITY for earlier, had_moves in self._said)
+        # Saying again what the customer did not understand is fair once; a third time it is a script.
+        similar = [had_moves for earlier, had_moves in self._said if fuzz.ratio(normalized, earlier) >= REPEAT_SIMILARITY]
+        return any(similar) or len(similar) >= 2
 
     def _reply(self, reactions: list[_Reaction], turn: int) -> CustomerLine:
         spoken = [r for r in reactions if r.text]

@@ -99,7 +99,6 @@ def mermaid(s: ScenarioFile) -> str:
     from transitions.extensions import GraphMachine
 
     machine = GraphMachine(
-        model=None,
         states=[*s.states, *s.endings],
         initial=initial_state(s),
         transitions=[t for t in transition_table(s, None) if t["dest"] is not None],
