@@ -17,8 +17,11 @@ LINE_FIELDS = {"answer", "name"}
 
 def check_meaning(s: ScenarioFile) -> list[Problem]:
     problems: list[Problem] = []
-    for check in (_defaults, _states_and_endings, _moves, _rules, _auto, _reactions, _lines, _rubric, _reachability):
+    for check in (_defaults, _states_and_endings, _moves, _rules, _auto, _reactions, _lines, _rubric):
         problems += list(check(s))
+    # A misspelt state in a rule also cuts off what lies behind it; report the misspelling, not the consequences.
+    if not any(loc[0] in ("rules", "auto") and loc[-1] in ("to", "from") for loc, _ in problems):
+        problems += list(_reachability(s))
     return problems
 
 
@@ -61,9 +64,16 @@ def _moves(s: ScenarioFile) -> Iterator[Problem]:
         for key in ("patterns", "reject"):
             for i, pattern in enumerate(getattr(move, key)):
                 try:
-                    parse_pattern(pattern)
+                    parsed = parse_pattern(pattern)
                 except PatternError as err:
                     yield ("moves", name, key, i), str(err)
+                    continue
+                unmatchable = _unmatchable_words(parsed)
+                if unmatchable:
+                    yield ("moves", name, key, i), (
+                        f"pattern {pattern!r}: {', '.join(map(repr, unmatchable))} can never match, because replies "
+                        "are split into plain words; write words, 'prefix*', 'a|b' and 'a + b' (not a regular expression)"
+                    )
 
 
 def _rules(s: ScenarioFile) -> Iterator[Problem]:
@@ -164,19 +174,37 @@ def _reachability(s: ScenarioFile) -> Iterator[Problem]:
         if ending:
             for source in s.states:
                 edges[source].add(ending)
-    seen = {initial}
-    queue = deque([initial])
+    seen = _reachable(edges, initial)
+    lost = [name for name in [*s.states, *s.endings] if name not in seen]
+    behind = {name: _reachable(edges, name) - {name} for name in lost}
+    for name in lost:
+        # Only the first cut-off state is the problem; what lies behind it is mentioned, not reported again.
+        if any(name in behind[other] and other not in behind[name] for other in lost if other != name):
+            continue
+        downstream = [other for other in lost if other in behind[name] and name not in behind[other]]
+        also = f" (so are {', '.join(map(repr, downstream))}, reached only through it)" if downstream else ""
+        if name in s.states:
+            yield ("states", name), f"state {name!r} can never be entered from {initial!r}{also}; add a rule leading to it"
+        else:
+            yield ("endings", name), f"ending {name!r} is unreachable: no rule leads to it from {initial!r}{also}"
+
+
+def _reachable(edges: dict[str, set[str]], start: str) -> set[str]:
+    seen = {start}
+    queue = deque([start])
     while queue:
         for nxt in edges.get(queue.popleft(), ()):
             if nxt not in seen:
                 seen.add(nxt)
                 queue.append(nxt)
-    for name in s.states:
-        if name not in seen:
-            yield ("states", name), f"state {name!r} can never be entered from {initial!r}; add a rule leading to it"
-    for name in s.endings:
-        if name not in seen:
-            yield ("endings", name), f"ending {name!r} is unreachable: no rule leads to it from {initial!r}"
+    return seen
+
+
+def _unmatchable_words(pattern: Any) -> list[str]:
+    from voice_trainer.dialogue.text import normalize
+
+    words = [w.text for group in pattern.groups for alt in group for w in alt]
+    return [w for w in words if normalize(w) != w]
 
 
 def _sources(s: ScenarioFile, value: Any, where: tuple[Any, ...]) -> Iterator[Problem]:

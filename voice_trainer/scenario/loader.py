@@ -85,10 +85,7 @@ def load_file(path: Path) -> Scenario:
     from voice_trainer.scenario.checks import check_meaning
 
     file = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise ScenarioError(file, f"cannot read the file ({err}); check it exists and is UTF-8 text") from None
+    text = _read_text(path)
     tree = _compose(file, text)
     raw = yaml.load(text, Loader=_Loader)
     if not isinstance(raw, dict):
@@ -97,7 +94,7 @@ def load_file(path: Path) -> Scenario:
     try:
         data = ScenarioFile.model_validate(raw)
     except ValidationError as err:
-        errors += [_from_pydantic(file, tree, e) for e in err.errors()]
+        errors += _from_pydantic_errors(file, tree, err.errors())
         raise ScenarioErrors(errors) from None
     errors += [
         ScenarioError(file, message, path=".".join(str(p) for p in loc), line=line_of(tree, loc))
@@ -106,6 +103,25 @@ def load_file(path: Path) -> Scenario:
     if errors:
         raise ScenarioErrors(errors)
     return Scenario(data=data, path=path)
+
+
+def _read_text(path: Path) -> str:
+    file = str(path)
+    if path.is_dir():
+        raise ScenarioError(file, "is a directory, not a scenario file; give the path of a .yaml file")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError(file, "no such scenario file; check the path") from None
+    except OSError as err:
+        raise ScenarioError(file, f"cannot read the file ({err.strerror or err}); check its permissions") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise ScenarioError(
+            file, f"not UTF-8 text (byte {data[err.start]:#04x}); save the file as UTF-8", line=line
+        ) from None
 
 
 def _compose(file: str, text: str) -> yaml.Node:
@@ -163,18 +179,74 @@ def _duplicate_keys(file: str, tree: yaml.Node, path: tuple[Any, ...] = ()) -> l
     return errors
 
 
-def _from_pydantic(file: str, tree: yaml.Node, err: dict[str, Any]) -> ScenarioError:
-    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in _TYPE_WORDS)))
+def _from_pydantic_errors(file: str, tree: yaml.Node, errors: list[dict[str, Any]]) -> list[ScenarioError]:
+    """One ScenarioError per problem. Pydantic reports a failed union once per member ("not an int", "not a
+    float"); those become one message, and a member that got further into the value wins over the others."""
+    errors = _furthest_union_members(errors)
+    grouped: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for err in errors:
+        grouped.setdefault(_clean_loc(err["loc"]), []).append(err)
+    return [_from_pydantic(file, tree, loc, errs) for loc, errs in grouped.items()]
+
+
+def _furthest_union_members(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    depth: dict[tuple[Any, ...], int] = {}
+    for err in errors:
+        at = _member_index(err["loc"])
+        if at is not None:
+            key = tuple(err["loc"][:at])
+            depth[key] = max(depth.get(key, 0), len(err["loc"]) - at - 1)
+    kept = []
+    for err in errors:
+        at = _member_index(err["loc"])
+        if at is None or len(err["loc"]) - at - 1 >= depth[tuple(err["loc"][:at])]:
+            kept.append(err)
+    return kept
+
+
+def _member_index(loc: tuple[Any, ...]) -> int | None:
+    return next((i for i, p in enumerate(loc) if _is_member_tag(p)), None)
+
+
+def _is_member_tag(part: Any) -> bool:
+    """Pydantic inserts union-member names (int, list[str], function-after[...]) into error locations."""
+    return isinstance(part, str) and ("[" in part or part in _TYPE_WORDS)
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(p for p in loc if not _is_member_tag(p))
+
+
+def _from_pydantic(file: str, tree: yaml.Node, loc: tuple[Any, ...], errs: list[dict[str, Any]]) -> ScenarioError:
+    err = errs[0]
     kind = err["type"]
     if kind == "extra_forbidden":
         message = f"unknown key {loc[-1]!r}; remove it or check its spelling"
     elif kind == "missing":
         message = f"missing required key {loc[-1]!r}"
     else:
-        message = err["msg"]
+        message = _expected(errs) or err["msg"]
         if "input" in err and not isinstance(err["input"], (dict, list)):
             message += f" (got {err['input']!r})"
     return ScenarioError(file, message, path=".".join(map(str, loc)), line=line_of(tree, loc))
 
 
+def _expected(errs: list[dict[str, Any]]) -> str | None:
+    """'expected a number or text' for a value that fits no member of a union."""
+    if len(errs) < 2:
+        return None
+    kinds: list[str] = []
+    for err in errs:
+        tag = next((p for p in err["loc"] if _is_member_tag(p)), None)
+        word = _KIND_WORDS.get(str(tag).split("[")[0]) if tag else None
+        if word is None:
+            return None
+        if word not in kinds:
+            kinds.append(word)
+    if "a whole number" in kinds and "a number" in kinds:
+        kinds.remove("a whole number")
+    return "expected " + " or ".join(kinds)
+
+
 _TYPE_WORDS = {"str", "int", "float", "list", "dict", "function-after", "union"}
+_KIND_WORDS = {"int": "a whole number", "float": "a number", "str": "text", "list": "a list", "dict": "a mapping"}
