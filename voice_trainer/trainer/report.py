@@ -394,7 +394,7 @@ def _turn_html(t: dict[str, Any], w: dict[str, str], playable: bool) -> str:
     timing = _timings_text(t, w)
     parts = [
         f'<div class="turn" id="turn-{t["turn"]}" data-turn="{t["turn"]}">',
-        f'<div>{button}<b>{e(w["you"])}:</b> <span class="said">{said}</span></div>',
+        f'<div>{button}<b>{e(w["you"])}:</b> <span class="utterance">{said}</span></div>',
         f'<div class="meta moves">{e(w["moves"])}: {moves} · {e(w["anger"])}: {t["anger"]:g}'
         + (f" · {e(timing)}" if timing else "") + "</div></div>",
     ]
