@@ -1,0 +1,359 @@
+"""Where speech models are: lookup in a fixed order, listing, and the shape of a usable model.
+
+Lookup order for a language (first hit wins):
+  1. an explicit path (`--model PATH`)            source "--model"
+  2. $VOICE_TRAINER_MODEL                          source "VOICE_TRAINER_MODEL"
+  3. ./models/ in the current folder               source "./models"
+  4. <data dir>/models/ (where `models install` puts them)   source "data dir"
+  5. a pip package vosk_model_<lang> with a model/ folder    source "package vosk_model_<lang>"
+In 3 and 4 a folder counts for a language when its name is the language (models/ru/) or has it
+as a dash/underscore/dot-separated part (models/vosk-model-small-ru-0.22); several hits are
+tried in name order. A folder that does not look like a whole Vosk model (a half-unpacked one,
+a `*.partial` or hidden temp folder) is never used.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import pkgutil
+import re
+import shutil
+import tempfile
+import zipfile
+from contextlib import contextmanager
+from typing import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from voice_trainer.errors import ModelError, ModelNotFound
+
+MODEL_ENV = "VOICE_TRAINER_MODEL"
+MODELS_DIRNAME = "models"
+
+
+@dataclass(frozen=True)
+class ModelLocation:
+    path: Path
+    source: str
+    lang: str
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    lang: str
+    source: str
+    path: Path
+    size_bytes: int
+
+
+def model_problem(path: Path) -> str | None:
+    """Why `path` is not a whole Vosk model, or None when it looks like one."""
+    if not path.is_dir():
+        return "no such folder" if not path.exists() else "not a folder"
+    if path.name.endswith(".partial") or path.name.startswith("."):
+        return "an unfinished download or unpack"
+    return _layout_problem(path)
+
+
+def _layout_problem(path: Path) -> str | None:
+    mdl = next((p for p in (path / "am" / "final.mdl", path / "final.mdl") if p.is_file()), None)
+    if mdl is None:
+        return "missing am/final.mdl"
+    if mdl.stat().st_size == 0:
+        return f"{mdl.relative_to(path)} is empty"
+    if not ((path / "conf").is_dir() or (path / "mfcc.conf").is_file()):
+        return "missing conf/"
+    if not any(path.glob("graph/HCL*.fst")) and not any(path.glob("HCL*.fst")):
+        return "missing graph/HCLG.fst or graph/HCLr.fst"
+    return None
+
+
+def find_model(lang: str, explicit: Path | None = None, data_dir: Path | None = None) -> ModelLocation:
+    if explicit is not None:
+        return ModelLocation(_checked(Path(explicit), "--model"), "--model", lang)
+    if os.environ.get(MODEL_ENV):
+        return ModelLocation(_checked(Path(os.environ[MODEL_ENV]), f"${MODEL_ENV}"), MODEL_ENV, lang)
+    data_dir = data_dir if data_dir is not None else _default_data_dir()
+    for source, folder in (("./models", Path.cwd() / MODELS_DIRNAME), ("data dir", data_dir / MODELS_DIRNAME)):
+        for candidate in _lang_folders(folder, lang):
+            return ModelLocation(candidate, source, lang)
+    package = package_model(lang)
+    if package is not None:
+        return ModelLocation(package, f"package {_package_name(lang)}", lang)
+    raise ModelNotFound(
+        f"no speech model for '{lang}' (looked at --model, ${MODEL_ENV}, ./{MODELS_DIRNAME}/, "
+        f"{data_dir / MODELS_DIRNAME}/, python package {_package_name(lang)}); "
+        f"run `voice-trainer models install {lang}` or pass --model PATH"
+    )
+
+
+def list_models(data_dir: Path | None = None) -> list[ModelInfo]:
+    """Every usable model we can see, in lookup order."""
+    data_dir = data_dir if data_dir is not None else _default_data_dir()
+    found: list[tuple[str, str, Path]] = []
+    if os.environ.get(MODEL_ENV) and model_problem(Path(os.environ[MODEL_ENV])) is None:
+        env_path = Path(os.environ[MODEL_ENV])
+        found.append((lang_of(env_path.name), MODEL_ENV, env_path))
+    for source, folder in (("./models", Path.cwd() / MODELS_DIRNAME), ("data dir", data_dir / MODELS_DIRNAME)):
+        for path in _model_folders(folder):
+            found.append((lang_of(path.name), source, path))
+    for lang in _package_langs():
+        path = package_model(lang)
+        if path is not None:
+            found.append((lang, f"package {_package_name(lang)}", path))
+    return [ModelInfo(lang, source, path, _size(path)) for lang, source, path in found]
+
+
+def package_model(lang: str) -> Path | None:
+    """The model folder of pip package vosk_model_<lang>, found without importing it."""
+    try:
+        spec = importlib.util.find_spec(_package_name(lang))
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for root in spec.submodule_search_locations:
+        path = Path(root) / "model"
+        if model_problem(path) is None:
+            return path
+    return None
+
+
+def lang_of(folder_name: str) -> str:
+    """vosk-model-small-en-us-0.15 -> en-us; ru -> ru."""
+    name = re.sub(r"^vosk-model-(small-)?", "", folder_name)
+    parts = []
+    for part in re.split(r"[-_]", name):
+        if re.match(r"^\d", part):
+            break
+        parts.append(part)
+    return "-".join(parts) or folder_name
+
+
+def _checked(path: Path, where: str) -> Path:
+    problem = model_problem(path)
+    if problem is not None:
+        raise ModelError(
+            f"{path} ({where}): not a usable Vosk model ({problem}); "
+            "point it at a model folder or unset it to search the usual places"
+        )
+    return path
+
+
+def _lang_folders(folder: Path, lang: str) -> list[Path]:
+    wanted = lang.lower()
+    hits = []
+    for path in _model_folders(folder):
+        parts = {p.lower() for p in re.split(r"[-_.]", path.name)}
+        parent_parts = {p.lower() for p in re.split(r"[-_.]", path.parent.name)} if path.parent != folder else set()
+        if path.name.lower() == wanted or wanted in parts or wanted in parent_parts:
+            hits.append(path)
+    return hits
+
+
+def _model_folders(folder: Path) -> list[Path]:
+    """Usable models directly in `folder`, or one level down (models/ru/vosk-model-small-ru-0.22)."""
+    if not folder.is_dir():
+        return []
+    found = []
+    for child in sorted(folder.iterdir()):
+        if child.name.startswith(".") or child.name.endswith(".partial") or not child.is_dir():
+            continue
+        if model_problem(child) is None:
+            found.append(child)
+            continue
+        found += [g for g in sorted(child.iterdir()) if g.is_dir() and model_problem(g) is None]
+    return found
+
+
+def _package_name(lang: str) -> str:
+    return "vosk_model_" + re.sub(r"[^a-z0-9]", "_", lang.lower())
+
+
+def _package_langs() -> list[str]:
+    return sorted({m.name[len("vosk_model_"):] for m in pkgutil.iter_modules() if m.name.startswith("vosk_model_")})
+
+
+def _size(path: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += (Path(root) / name).stat().st_size
+            except OSError:
+                pass
+    return total
+
+
+def _default_data_dir() -> Path:
+    from voice_trainer.settings import default_data_dir
+
+    return default_data_dir()
+
+
+
+# ---- installing ------------------------------------------------------------------------------
+
+OFFICIAL_MODEL_URLS = {
+    "ru": "https://alphacephei.com/vosk/models/vosk-model-small-ru-0.22.zip",
+    "en": "https://alphacephei.com/vosk/models/vosk-model-small-en-us-0.15.zip",
+}
+MODEL_URL_ENV = "VOICE_TRAINER_MODEL_URL"
+DOWNLOADS_DIRNAME = ".downloads"
+_BLOCK_BYTES = 1 << 20
+
+
+def install_model(lang: str, data_dir: Path, *, url: str | None = None, progress: bool = True) -> Path:
+    """Download, verify and unpack a model into <data_dir>/models/<name>; returns its folder.
+
+    The download lands in models/.downloads/<name>.zip.part and resumes from there after an
+    interruption. The model folder appears by one rename, only after the whole archive checked
+    out (zip CRCs and a Vosk layout inside), so a half-installed model is never found.
+    """
+    url = url or os.environ.get(MODEL_URL_ENV) or OFFICIAL_MODEL_URLS.get(lang)
+    if not url:
+        known = ", ".join(sorted(OFFICIAL_MODEL_URLS))
+        raise ModelNotFound(
+            f"no official model to download for '{lang}' (known: {known}); "
+            "pass --url URL of a Vosk model zip, or --model PATH to a model folder"
+        )
+    models_dir = data_dir / MODELS_DIRNAME
+    target = models_dir / _folder_name(url, lang)
+    if model_problem(target) is None:
+        return target
+    part = models_dir / DOWNLOADS_DIRNAME / f"{target.name}.zip.part"
+    part.parent.mkdir(parents=True, exist_ok=True)
+    resumed = _download(url, part, lang, progress)
+    problem = _archive_problem(part)
+    if problem and resumed:  # the kept partial file may not be a prefix of this archive: start over
+        part.unlink()
+        _download(url, part, lang, progress)
+        problem = _archive_problem(part)
+    if problem:
+        part.unlink(missing_ok=True)
+        raise ModelError(
+            f"{url}: the downloaded archive is not a usable Vosk model zip ({problem}); "
+            f"nothing was installed; run `voice-trainer models install {lang}` again or check --url"
+        )
+    _unpack(part, target)
+    part.unlink()
+    return target
+
+
+def _folder_name(url: str, lang: str) -> str:
+    name = re.sub(r"\.zip$", "", url.rstrip("/").rsplit("/", 1)[-1]) or "vosk-model"
+    parts = {p.lower() for p in re.split(r"[-_.]", name)}
+    return name if lang.lower() in parts else f"{name}-{lang}"
+
+
+def _download(url: str, part: Path, lang: str, progress: bool) -> bool:
+    """Fetches `url` into `part`, continuing an existing partial file; True when it resumed."""
+    import urllib.error
+
+    offset = part.stat().st_size if part.exists() else 0
+    try:
+        source, total_bytes, resumed = _open(url, offset)
+        with source, open(part, "ab" if resumed else "wb") as out, _progress(progress, url, total_bytes) as advance:
+            advance(offset if resumed else 0)
+            while block := source.read(_BLOCK_BYTES):
+                out.write(block)
+                advance(len(block))
+    except (urllib.error.URLError, OSError, ValueError) as err:
+        reason = getattr(err, "reason", None) or err
+        raise ModelError(
+            f"could not download {url} ({reason}); check the connection and run "
+            f"`voice-trainer models install {lang}` again (it resumes), or pass --url file:///path/to/model.zip"
+        ) from None
+    size = part.stat().st_size
+    if total_bytes is not None and size != total_bytes:
+        raise ModelError(
+            f"download of {url} stopped at {size} of {total_bytes} bytes; "
+            f"run `voice-trainer models install {lang}` again to resume"
+        )
+    return resumed
+
+
+def _open(url: str, offset: int):
+    """(readable, total size or None, resumed). file:// honours the offset itself, like HTTP Range."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme == "file":
+        path = Path(urllib.request.url2pathname(parsed.path))
+        total = path.stat().st_size
+        source = open(path, "rb")
+        resumed = 0 < offset <= total
+        if resumed:
+            source.seek(offset)
+        return source, total, resumed
+    headers = {"Range": f"bytes={offset}-"} if offset else {}
+    try:
+        response = urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30)
+    except urllib.error.HTTPError as err:
+        if err.code != 416 or not offset:  # 416: the partial file is not a prefix we can extend
+            raise
+        response = urllib.request.urlopen(url, timeout=30)
+        offset = 0
+    length = response.headers.get("Content-Length")
+    resumed = offset > 0 and response.status == 206
+    total = (int(length) + (offset if resumed else 0)) if length else None
+    return response, total, resumed
+
+
+@contextmanager
+def _progress(enabled: bool, url: str, total_bytes: int | None) -> Iterator[Callable[[int], None]]:
+    if not enabled:
+        yield lambda n: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(url.rsplit("/", 1)[-1], total=total_bytes)
+        yield lambda n: bar.advance(task, n)
+
+
+def _archive_problem(path: Path) -> str | None:
+    """Why the zip at `path` cannot be installed, or None. Reads every member to check its CRC."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            broken = archive.testzip()
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
+        return f"not a readable zip: {err}"
+    if broken is not None:
+        return f"corrupt member {broken}"
+    if any(n.startswith("/") or ".." in Path(n).parts for n in names):
+        return "unsafe paths in the archive"
+    if _model_root(names) is None:
+        return "no am/final.mdl inside"
+    return None
+
+
+def _model_root(names: list[str]) -> str | None:
+    """The folder inside the archive that holds the model ('' for the archive's top level)."""
+    for name in sorted(names, key=len):
+        for marker in ("am/final.mdl", "final.mdl"):
+            if name == marker or name.endswith("/" + marker):
+                return name[: -len(marker)]
+    return None
+
+
+def _unpack(archive_path: Path, target: Path) -> None:
+    work = Path(tempfile.mkdtemp(prefix=".unpack-", dir=target.parent))
+    try:
+        with zipfile.ZipFile(archive_path) as archive:
+            root = work / "x" / (_model_root(archive.namelist()) or "")
+            archive.extractall(work / "x")
+        problem = _layout_problem(root)
+        if problem:
+            raise ModelError(f"{archive_path}: the archive holds no whole Vosk model ({problem}); nothing was installed")
+        if target.exists():  # a broken earlier install: move it out of the way in the same rename-only fashion
+            target.rename(work / "old")
+        os.rename(root, target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -1,0 +1,201 @@
+"""Vosk speech recognition: partial text while the trainee speaks, timed words at the end of the turn.
+
+vosk quirks handled here: failures are bare `Exception`s (turned into ModelError), results are
+JSON strings, grammars must be JSON with raw UTF-8 (vosk does not decode \\uXXXX escapes), and
+word times count from the recognizer's creation, so each turn gets a fresh recognizer and its
+times are shifted onto the session timeline.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import vosk
+
+from voice_trainer.audio.chunk import AudioChunk
+from voice_trainer.audio.resample import StreamResampler
+from voice_trainer.errors import AudioFileError, ModelError
+from voice_trainer.events import Word
+from voice_trainer.speech.interfaces import Recognition
+from voice_trainer.speech.models import model_problem
+
+DEFAULT_RATE_HZ = 16000
+UNKNOWN_WORD = "[unk]"  # what a grammar recognizer says for speech outside the grammar; dropped from results
+FILE_CHUNK_MS = 200
+# Kaldi prints at or below this level; -3 silences warnings and errors both: load errors become our
+# ModelError, and grammar words missing from the vocabulary are reported as `missing_words`.
+VOSK_LOG_LEVEL = -3
+
+
+class VoskModel(vosk.Model):
+    """A vosk.Model that remembers its folder (vosk's own does not): the rate and grammar rule live there."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        super().__init__(str(path))
+
+
+def load_model(path: Path) -> vosk.Model:
+    path = Path(path)
+    problem = model_problem(path)
+    if problem is None:
+        vosk.SetLogLevel(VOSK_LOG_LEVEL)
+        try:
+            return VoskModel(path)
+        except Exception as err:  # vosk raises bare Exception("Failed to create a model")
+            problem = f"vosk could not load it: {err}"
+    raise ModelError(
+        f"{path}: not a usable Vosk model ({problem}); "
+        "reinstall it with `voice-trainer models install LANG` or point --model at a model folder"
+    )
+
+
+def model_rate_hz(model_dir: Path | None) -> int:
+    """The rate the model was trained at: --sample-frequency in conf/mfcc.conf, else 16 kHz."""
+    if model_dir is None:
+        return DEFAULT_RATE_HZ
+    for conf in (model_dir / "conf" / "mfcc.conf", model_dir / "mfcc.conf"):
+        try:
+            found = re.search(r"--sample-frequency=(\d+)", conf.read_text(errors="replace"))
+        except OSError:
+            continue
+        if found:
+            return int(found.group(1))
+    return DEFAULT_RATE_HZ
+
+
+def grammar_supported(model_dir: Path | None) -> bool:
+    """Rule: runtime grammars need vosk's lookahead graph (HCLr.fst + Gr.fst), which small models
+    ship. Big models carry a static HCLG.fst; vosk ignores a grammar there (and logs an error).
+    With an unknown folder we try: vosk keeps working without the grammar if it cannot use it."""
+    if model_dir is None:
+        return True
+    for graph in (model_dir / "graph", model_dir):
+        if (graph / "HCLr.fst").is_file() and (graph / "Gr.fst").is_file():
+            return True
+    return False
+
+
+def grammar_json(phrases: list[str]) -> str:
+    """The grammar as vosk reads it: a JSON list of phrases plus "[unk]", non-ASCII kept raw."""
+    unique = list(dict.fromkeys(p.strip() for p in phrases if p.strip()))
+    return json.dumps([*unique, UNKNOWN_WORD], ensure_ascii=False)
+
+
+class VoskRecognizer:
+    """Streaming recognizer for one speaker; `finish()` closes a turn and readies the next.
+
+    Word times are on the session timeline: the turn's first chunk's `timestamp_ms`, or when
+    chunks carry none, `offset_ms` plus the duration of everything fed before.
+    """
+
+    def __init__(self, model: vosk.Model, *, grammar: list[str] | None = None, offset_ms: float = 0.0):
+        self._model = model
+        model_dir = getattr(model, "path", None)
+        self.rate_hz = model_rate_hz(model_dir)
+        self.grammar_json = grammar_json(grammar) if grammar and grammar_supported(model_dir) else None
+        self.missing_words = _missing_words(model, grammar) if self.grammar_json else []
+        self._next_ms = offset_ms
+        self._new_turn()
+
+    def accept(self, chunk: AudioChunk) -> str:
+        if self._turn_origin_ms is None:
+            self._turn_origin_ms = chunk.timestamp_ms if chunk.timestamp_ms is not None else self._next_ms
+        self._next_ms = (chunk.timestamp_ms if chunk.timestamp_ms is not None else self._next_ms) + chunk.duration_ms
+        if self._resampler is None:
+            self._resampler = StreamResampler(chunk.rate_hz, self.rate_hz, chunk.channels)
+        audio = self._resampler.convert(chunk).audio
+        if audio and self._kaldi.AcceptWaveform(audio):
+            # vosk closed an utterance on its own (a long pause inside our turn): keep its words.
+            self._closed_words += self._words(self._kaldi.Result())
+            return _text(self._closed_words)
+        partial = json.loads(self._kaldi.PartialResult()).get("partial", "")
+        return " ".join(t for t in (_text(self._closed_words), _clean(partial)) if t)
+
+    def finish(self) -> Recognition:
+        if self._resampler is not None:
+            tail = self._resampler.convert(_empty_like(self._resampler), last=True).audio
+            if tail:
+                self._kaldi.AcceptWaveform(tail)
+        words = tuple(self._closed_words + self._words(self._kaldi.FinalResult()))
+        self._new_turn()
+        return Recognition(_text(words), words)
+
+    def _new_turn(self) -> None:
+        self._kaldi = self._make_kaldi()
+        self._resampler: StreamResampler | None = None
+        self._turn_origin_ms: float | None = None
+        self._closed_words: list[Word] = []
+
+    def _make_kaldi(self) -> vosk.KaldiRecognizer:
+        vosk.SetLogLevel(VOSK_LOG_LEVEL)
+        try:
+            if self.grammar_json is not None:
+                kaldi = vosk.KaldiRecognizer(self._model, self.rate_hz, self.grammar_json)
+            else:
+                kaldi = vosk.KaldiRecognizer(self._model, self.rate_hz)
+        except Exception as err:
+            raise ModelError(f"vosk could not start a recognizer ({err}); check the model with `voice-trainer models list`") from None
+        kaldi.SetWords(True)
+        if hasattr(kaldi, "SetPartialWords"):
+            kaldi.SetPartialWords(True)
+        return kaldi
+
+    def _words(self, result_json: str) -> list[Word]:
+        origin_ms = self._turn_origin_ms or 0.0
+        return [
+            Word(w["word"], origin_ms + 1000.0 * w["start"], origin_ms + 1000.0 * w["end"], float(w.get("conf", 1.0)))
+            for w in json.loads(result_json).get("result", [])
+            if w.get("word") != UNKNOWN_WORD
+        ]
+
+
+def read_audio_file(path: Path) -> AudioChunk:
+    """Any file soundfile reads (WAV, FLAC, OGG) as 16-bit PCM, channels and rate kept."""
+    import soundfile
+
+    path = Path(path)
+    if not path.is_file():
+        raise AudioFileError(f"{path}: no such audio file")
+    try:
+        samples, rate_hz = soundfile.read(str(path), dtype="int16", always_2d=True)
+    except Exception as err:  # libsndfile's errors name no common base class across versions
+        raise AudioFileError(f"{path}: cannot read it as audio ({_first_line(err)}); give a WAV file") from None
+    return AudioChunk.from_samples(samples, rate_hz)
+
+
+def transcribe_file(path: Path, model: vosk.Model, grammar: list[str] | None = None) -> Recognition:
+    return transcribe_chunk(read_audio_file(path), model, grammar)
+
+
+def transcribe_chunk(audio: AudioChunk, model: vosk.Model, grammar: list[str] | None = None) -> Recognition:
+    """A whole recording as one turn, fed in small pieces as a live stream would be; times from 0."""
+    recognizer = VoskRecognizer(model, grammar=grammar)
+    step = max(1, audio.rate_hz * FILE_CHUNK_MS // 1000) * audio.channels * audio.width
+    for start in range(0, len(audio.audio), step):
+        recognizer.accept(AudioChunk(audio.audio[start : start + step], audio.rate_hz, audio.channels))
+    return recognizer.finish()
+
+
+def _missing_words(model: vosk.Model, phrases: list[str]) -> list[str]:
+    """Grammar words the model cannot say; vosk drops them from the grammar."""
+    words = dict.fromkeys(w for p in phrases for w in p.split())
+    return [w for w in words if model.vosk_model_find_word(w) < 0]
+
+
+def _empty_like(resampler: StreamResampler) -> AudioChunk:
+    return AudioChunk(b"", resampler.in_rate_hz, resampler.in_channels)
+
+
+def _text(words) -> str:
+    return " ".join(w.text for w in words)
+
+
+def _clean(text: str) -> str:
+    return " ".join(t for t in text.split() if t != UNKNOWN_WORD)
+
+
+def _first_line(err: Exception) -> str:
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]
