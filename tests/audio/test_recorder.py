@@ -301,3 +301,20 @@ def test_a_jump_in_timestamps_starts_the_audio_at_the_new_place(tmp_path):
     assert len(data) == round(1.1 * RATE)
     assert rms(data, 0, 300, 800) < 0.001
     assert deviation_from_tone(data, 0, 440, 800, 1100) < 0.002
+
+
+def test_a_customer_line_cut_by_barge_in_is_recorded_only_up_to_the_cut(tmp_path):
+    clock = FakeClock()
+    path = tmp_path / "recording.wav"
+    with SessionRecorder(path, clock=clock) as rec:
+        rec.add_customer(AudioChunk.from_samples(tone(880, 3000, RATE), RATE, timestamp_ms=0))  # the whole line
+        for mic in chunks(tone(440, 1200, RATE), RATE, 0, 100):
+            clock.advance(100)
+            rec.add_mic(mic)
+        rec.cut_customer(1200)
+        rec.add_customer(AudioChunk.from_samples(tone(660, 300, RATE), RATE, timestamp_ms=1500))  # next line
+    data, _ = sf.read(path)
+    assert len(data) == round(1.8 * RATE)
+    assert deviation_from_tone(data, 1, 880, 0, 1200) < 0.002
+    assert rms(data, 1, 1200, 1500) < 0.001
+    assert dominant_hz(data, 1, 1500, 1800) == pytest.approx(660, abs=5)

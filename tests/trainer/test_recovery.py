@@ -1,6 +1,7 @@
 """Recovering sessions that never finished: killed processes leave logs and recordings; the next start
 scores them, marks them interrupted and repairs their recordings."""
 
+import fcntl
 import json
 import signal
 import subprocess
@@ -201,3 +202,24 @@ def test_finished_sessions_are_not_touched(data_dir):
 
 def test_no_sessions_dir_means_nothing_to_recover(data_dir):
     assert recover_unfinished(data_dir) == []
+
+
+def test_a_session_still_running_in_another_process_is_left_alone(data_dir):
+    folder = unfinished_session(data_dir, GOOD_CALL[:1])
+    with open(folder / EVENTS_FILE, "a") as live_log:
+        fcntl.flock(live_log, fcntl.LOCK_EX)  # what a running session holds on its log
+        assert recover_unfinished(data_dir) == []
+        assert not (folder / RESULT_FILE).exists()
+    (recovered,) = recover_unfinished(data_dir)
+    assert recovered.ok and (folder / RESULT_FILE).is_file()
+
+
+def test_a_recording_killed_before_its_header_still_lets_the_session_be_recovered(data_dir):
+    folder = unfinished_session(data_dir, GOOD_CALL[:2])
+    (folder / RECORDING_FILE).write_bytes(b"")  # killed between creating the file and writing the header
+
+    (recovered,) = recover_unfinished(data_dir)
+
+    assert recovered.ok and recovered.outcome == "abandoned"
+    assert recovered.recording_s is None and str(folder / RECORDING_FILE) in recovered.recording_problem
+    assert json.loads((folder / RESULT_FILE).read_text())["interrupted"] is True
