@@ -139,6 +139,20 @@ class BargeIn(Event):
 
 
 @dataclass(frozen=True)
+class ReplyTiming(Event):
+    """Where the time between the trainee's last voiced sample and the customer's first audible sample went."""
+
+    type: ClassVar[str] = "reply_timing"
+    turn: int = 0
+    end_of_turn_wait_ms: float = 0.0  # last voiced sample -> the end-of-turn rule fired (the trailing silence)
+    recognition_ms: float = 0.0  # FinalResult()
+    dialogue_ms: float = 0.0  # understanding + the customer's reaction
+    synthesis_ms: float = 0.0  # rendering the first sentence
+    playback_start_ms: float = 0.0  # first block handed to the device -> playing
+    reply_latency_ms: float = 0.0  # last voiced sample -> first audible sample
+
+
+@dataclass(frozen=True)
 class Notice(Event):
     """Something the user should know that is not part of the conversation (fallback to text, device lost)."""
 
@@ -169,6 +183,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CustomerLine,
         SpeechPlayed,
         BargeIn,
+        ReplyTiming,
         Notice,
         SessionEnded,
     )

@@ -4,6 +4,7 @@ before acting on it, and lets observers (the printer, the customer's voice, the 
 from __future__ import annotations
 
 import secrets
+import threading
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -60,17 +61,20 @@ class Session:
         self.turn = 0
         self.result: dict[str, Any] | None = None
         self._started_at = started_at.isoformat(timespec="seconds")
+        # Playback threads report SpeechPlayed while the main loop reports turns; one writer at a time.
+        self._emit_lock = threading.RLock()
 
     @property
     def ended(self) -> bool:
         return self.conversation.ended
 
     def emit(self, event: Event) -> Event:
-        event = stamp(event, self.clock.now_ms())
-        self.log.write(event)
-        self.events.append(event)
-        for observer in self.observers:
-            observer(event)
+        with self._emit_lock:
+            event = stamp(event, self.clock.now_ms())
+            self.log.write(event)
+            self.events.append(event)
+            for observer in self.observers:
+                observer(event)
         return event
 
     def start(self) -> None:
@@ -131,7 +135,8 @@ def build_result(events: list[Event], score: Score, folder: Path | None = None) 
         turns.append(
             {"turn": t.index, "trainee": t.text, "recognized": t.recognized_text, "moves": list(t.moves),
              "customer": t.reply, "anger": t.anger, "state": state,
-             "start_ms": t.start_ms, "end_ms": t.end_ms, "reply_start_ms": t.reply_start_ms}
+             "start_ms": t.start_ms, "end_ms": t.end_ms, "reply_start_ms": t.reply_start_ms,
+             "reply_latency_ms": None if t.reply_start_ms is None else round(t.reply_start_ms - t.end_ms, 1)}
         )
     opening = next((e for e in events if isinstance(e, CustomerLine) and e.turn == 0), None)
     return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -31,6 +32,8 @@ class SessionLog:
     def __init__(self, folder: Path):
         self.folder = ensure_private_dir(folder)
         fd = os.open(folder / EVENTS_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        # Held while the session runs: start-up recovery in another process leaves a locked log alone.
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._file = os.fdopen(fd, "a", encoding="utf-8")
 
     @classmethod
