@@ -186,6 +186,12 @@ class Library:
             self._retry(lambda: conn.execute("PRAGMA journal_mode = WAL"))
             conn.execute("PRAGMA synchronous = NORMAL")
             self._retry(lambda: conn.executescript(_SCHEMA))
+        except sqlite3.OperationalError as err:
+            if "locked" in str(err) or "busy" in str(err):
+                raise SessionError(
+                    f"{self.index_path}: the session index stayed busy ({err}); another voice-trainer is writing, try again"
+                ) from None
+            raise SessionError(f"{self.index_path}: the session index cannot be opened ({err}); check permissions") from None
         except sqlite3.DatabaseError as err:
             raise SessionError(
                 f"{self.index_path}: the session index cannot be opened ({err}); delete the file, "

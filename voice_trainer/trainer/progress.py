@@ -78,7 +78,7 @@ def progress(library: Library, trainee: str) -> Progress:
 
 def scores_svg(p: Progress, width: int = 720, height: int = 300, standalone: bool = True) -> str:
     """Score of each attempt (0-100) as a line chart; x is the attempt number, dates in the tooltips."""
-    left, right, top, bottom = 44, 16, 34, 40
+    left, right, top, bottom = 48, 28, 34, 40
     plot_w, plot_h = width - left - right, height - top - bottom
     n = max(len(p.scores) - 1, 1)
 
