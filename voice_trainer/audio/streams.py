@@ -1,0 +1,216 @@
+"""Live audio: the microphone as a stream of stamped chunks, the speaker as interruptible playback.
+
+Timestamps are on the session timeline of the injected Clock. The microphone stamps chunks by
+counting samples from the moment the stream started (origin = clock.now_ms() right after start):
+chunk n starts at origin + frames_before_n / rate. Sample counting keeps chunks exactly
+contiguous, so word times from the recognizer line up with the recording; stamping each chunk
+with the callback's wall-clock time would add the scheduler's jitter to every chunk.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from voice_trainer.audio.chunk import AudioChunk
+from voice_trainer.audio.devices import DeviceInfo, sounddevice, supported_rate
+from voice_trainer.audio.resample import resample, to_mono
+from voice_trainer.clock import Clock
+from voice_trainer.errors import AudioDeviceError
+
+
+@dataclass(frozen=True)
+class PlaybackResult:
+    """When a line was audible on the session timeline, and whether it was cut short."""
+
+    start_ms: float
+    end_ms: float
+    interrupted: bool = False
+
+
+class MicStream:
+    """The trainee's microphone: `with MicStream(dev, clock=c) as mic: chunk = mic.read(0.1)`."""
+
+    def __init__(
+        self,
+        device: DeviceInfo,
+        *,
+        rate_hz: int | None = None,
+        channels: int = 1,
+        block_ms: int = 30,
+        clock: Clock,
+    ):
+        self.device = device
+        self.rate_hz = supported_rate(device, rate_hz or device.default_rate_hz, input=True)
+        self.channels = channels
+        self.block_frames = max(1, self.rate_hz * block_ms // 1000)
+        self.clock = clock
+        self.overflows = 0  # blocks the device dropped because we read too slowly
+        self._queue: queue.Queue[tuple[bytes, Any]] = queue.Queue()
+        self._finished = threading.Event()
+        self._stream: Any = None
+        self._origin_ms = 0.0
+        self._frames_read = 0
+
+    def __enter__(self) -> "MicStream":
+        sd = sounddevice()
+        try:
+            self._stream = sd.RawInputStream(
+                device=self.device.index,
+                samplerate=self.rate_hz,
+                channels=self.channels,
+                dtype="int16",
+                blocksize=self.block_frames,
+                callback=self._on_audio,
+                finished_callback=self._finished.set,
+            )
+            self._stream.start()
+        except sd.PortAudioError as err:
+            self._close_quietly()
+            raise AudioDeviceError(
+                f"cannot open input device {self.device.label()} at {self.rate_hz} Hz: {err}"
+            ) from err
+        self._origin_ms = self.clock.now_ms()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._close_quietly()
+
+    def _on_audio(self, indata: Any, frames: int, time: Any, status: Any) -> None:
+        # Runs on PortAudio's thread: hand the bytes over and return (vosk's test_microphone.py).
+        self._queue.put((bytes(indata), status))
+
+    def read(self, timeout_s: float) -> AudioChunk | None:
+        """The next block (int16, `channels` interleaved) stamped on the session timeline; None on timeout."""
+        try:
+            data, status = self._queue.get(timeout=timeout_s)
+        except queue.Empty:
+            self._check_alive()
+            return None
+        if status and status.input_overflow:
+            self.overflows += 1
+        chunk = AudioChunk(
+            data,
+            self.rate_hz,
+            self.channels,
+            2,
+            timestamp_ms=self._origin_ms + 1000.0 * self._frames_read / self.rate_hz,
+        )
+        self._frames_read += chunk.frames
+        return chunk
+
+    def _check_alive(self) -> None:
+        stream = self._stream
+        if stream is None:
+            raise AudioDeviceError("the microphone stream is not open; use it in a `with` block")
+        if self._finished.is_set() or not stream.active:
+            raise AudioDeviceError(
+                f"input device {self.device.label()} stopped delivering audio "
+                "(unplugged, or the sound server went away); reconnect it and start again"
+            )
+
+    def _close_quietly(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is None:
+            return
+        sd = sounddevice()
+        try:
+            stream.abort()
+            stream.close()
+        except sd.PortAudioError:
+            pass  # the device is already gone; nothing left to release
+
+
+class SpeakerStream:
+    """The customer's speaker: blocking playback in short blocks, so a stop event cuts it within one."""
+
+    def __init__(
+        self,
+        device: DeviceInfo,
+        *,
+        rate_hz: int = 22050,
+        clock: Clock,
+        block_ms: int = 30,
+        on_block: Callable[[AudioChunk], None] | None = None,
+    ):
+        self.device = device
+        self.rate_hz = supported_rate(device, rate_hz, input=False)
+        self.block_frames = max(1, self.rate_hz * block_ms // 1000)
+        self.clock = clock
+        self.on_block = on_block  # sees exactly what is played, stamped where it is heard
+        self._stream: Any = None
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> "SpeakerStream":
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def open(self) -> None:
+        if self._stream is not None:
+            return
+        sd = sounddevice()
+        try:
+            self._stream = sd.RawOutputStream(
+                device=self.device.index,
+                samplerate=self.rate_hz,
+                channels=1,
+                dtype="int16",
+                blocksize=self.block_frames,
+                latency="low",
+            )
+        except sd.PortAudioError as err:
+            raise AudioDeviceError(
+                f"cannot open output device {self.device.label()} at {self.rate_hz} Hz: {err}"
+            ) from err
+
+    def close(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            try:
+                stream.close()
+            except sounddevice().PortAudioError:
+                pass
+
+    def play(self, chunk: AudioChunk, stop: threading.Event | None = None) -> PlaybackResult:
+        """Play `chunk` (any rate; resampled here) until done or until `stop` is set."""
+        with self._lock:
+            self.open()
+            return self._play(resample(to_mono(chunk), self.rate_hz), stop)
+
+    def _play(self, chunk: AudioChunk, stop: threading.Event | None) -> PlaybackResult:
+        sd = sounddevice()
+        stream = self._stream
+        block_bytes = self.block_frames * 2
+        latency_ms = 1000.0 * float(stream.latency)
+        start_ms: float | None = None
+        interrupted = False
+        try:
+            stream.start()
+            for offset in range(0, len(chunk.audio), block_bytes):
+                if stop is not None and stop.is_set():
+                    interrupted = True
+                    break
+                block = chunk.audio[offset : offset + block_bytes]
+                if start_ms is None:
+                    start_ms = self.clock.now_ms() + latency_ms  # first sample leaves the buffer then
+                stream.write(block)
+                if self.on_block is not None:
+                    at_ms = start_ms + 1000.0 * (offset // 2) / self.rate_hz
+                    self.on_block(AudioChunk(block, self.rate_hz, 1, 2, at_ms))
+            if interrupted:
+                stream.abort()  # drop what is buffered: barge-in must be silent at once
+            else:
+                stream.stop()  # returns when the buffer has been played out
+        except sd.PortAudioError as err:
+            raise AudioDeviceError(
+                f"output device {self.device.label()} failed during playback: {err}; check the headset"
+            ) from err
+        end_ms = self.clock.now_ms()
+        if start_ms is None:
+            start_ms = end_ms
+        return PlaybackResult(start_ms, max(start_ms, end_ms), interrupted)
