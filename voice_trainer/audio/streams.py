@@ -9,10 +9,13 @@ with the callback's wall-clock time would add the scheduler's jitter to every ch
 
 from __future__ import annotations
 
+import math
 import queue
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable
+
+import numpy as np
 
 from voice_trainer.audio.chunk import AudioChunk
 from voice_trainer.audio.devices import DeviceInfo, sounddevice, supported_rate
@@ -123,6 +126,11 @@ class MicStream:
             pass  # the device is already gone; nothing left to release
 
 
+# Output buffer. 60 ms ("low") underruns on a busy machine and the customer stutters; a barge-in still
+# silences at once because an interrupted line is aborted (its buffer dropped), not drained.
+_SPEAKER_LATENCY_S = 0.2
+
+
 class SpeakerStream:
     """The customer's speaker: blocking playback in short blocks, so a stop event cuts it within one."""
 
@@ -161,7 +169,7 @@ class SpeakerStream:
                 channels=1,
                 dtype="int16",
                 blocksize=self.block_frames,
-                latency="low",
+                latency=_SPEAKER_LATENCY_S,
             )
         except sd.PortAudioError as err:
             raise AudioDeviceError(
@@ -214,3 +222,12 @@ class SpeakerStream:
         if start_ms is None:
             start_ms = end_ms
         return PlaybackResult(start_ms, max(start_ms, end_ms), interrupted)
+
+
+def level_dbfs(chunk: AudioChunk) -> float:
+    """Loudness of a chunk in dB relative to full scale (0 = clipping; silence is -inf, floored at -120)."""
+    samples = chunk.samples().astype(np.float64)
+    if samples.size == 0:
+        return -120.0
+    rms = float(np.sqrt(np.mean(samples**2)))
+    return max(-120.0, 20.0 * math.log10(max(rms, 1e-9) / 32768.0))

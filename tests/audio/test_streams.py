@@ -1,0 +1,137 @@
+"""Microphone and speaker streams on the virtual headset (real PortAudio through PulseAudio)."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from voice_trainer.audio.chunk import AudioChunk
+from voice_trainer.audio.devices import pick_input, pick_output
+from voice_trainer.audio.streams import MicStream, SpeakerStream, level_dbfs
+from voice_trainer.clock import FakeClock, MonotonicClock
+from voice_trainer.errors import AudioDeviceError
+from voice_trainer.speech.synthesizer import Pyttsx3Synthesizer, prosody_for
+from tests.fixtures.headset import loud_span_ms, read_wav, rms, write_wav
+
+pytestmark = pytest.mark.audio
+
+LINE = "Здравствуйте, у меня опять пропал интернет. Сколько можно ждать мастера?"
+
+
+@pytest.fixture(scope="module")
+def line() -> AudioChunk:
+    synth = Pyttsx3Synthesizer("ru")
+    try:
+        return synth.render(LINE, prosody_for(30))
+    finally:
+        synth.close()
+
+
+def record_mic(mic: MicStream, until: threading.Event, idle_reads_after: int = 10) -> list[AudioChunk]:
+    """Chunks until `until` is set and then `idle_reads_after` more blocks (the tail still in flight)."""
+    chunks: list[AudioChunk] = []
+    extra = 0
+    while extra < idle_reads_after:
+        chunk = mic.read(2.0)
+        assert chunk is not None, "the microphone stopped delivering audio"
+        chunks.append(chunk)
+        if until.is_set():
+            extra += 1
+    return chunks
+
+
+def joined(chunks: list[AudioChunk]) -> AudioChunk:
+    return AudioChunk(b"".join(c.audio for c in chunks), chunks[0].rate_hz, chunks[0].channels)
+
+
+def test_the_microphone_hears_what_is_played_into_it(headset, line, tmp_path):
+    wav = write_wav(tmp_path / "line.wav", line)
+    with MicStream(pick_input(None), clock=MonotonicClock()) as mic:
+        silence = joined([mic.read(2.0) for _ in range(5)])
+        player = headset.play_into_mic(wav, wait=False)
+        finished = threading.Event()
+        threading.Thread(target=lambda: (player.wait(), finished.set()), daemon=True).start()
+        heard = joined(record_mic(mic, finished))
+    assert rms(silence) < 50
+    assert rms(heard) > 10 * max(rms(silence), 1.0)
+    assert loud_span_ms(heard) == pytest.approx(loud_span_ms(line), rel=0.1)
+
+
+def test_microphone_chunks_are_stamped_back_to_back_on_the_session_timeline(headset):
+    clock = MonotonicClock()
+    before_ms = clock.now_ms()
+    with MicStream(pick_input(None), clock=clock, block_ms=20) as mic:
+        chunks = [mic.read(2.0) for _ in range(20)]
+    assert all(c is not None for c in chunks)
+    stamps = [c.timestamp_ms for c in chunks]
+    assert before_ms <= stamps[0] <= clock.now_ms()
+    for earlier, later in zip(chunks, chunks[1:]):
+        assert later.timestamp_ms == pytest.approx(earlier.timestamp_ms + earlier.duration_ms)
+    assert chunks[0].rate_hz == pick_input(None).default_rate_hz
+
+
+def test_reading_an_unopened_microphone_is_an_audio_device_error(headset):
+    mic = MicStream(pick_input(None), clock=FakeClock())
+    with pytest.raises(AudioDeviceError, match="not open"):
+        mic.read(0.01)
+
+
+def test_the_speaker_plays_a_line_whole(headset, line, tmp_path):
+    clock = MonotonicClock()
+    with headset.record_speaker(tmp_path / "speaker.wav") as recording:
+        with SpeakerStream(pick_output(None), clock=clock) as speaker:
+            result = speaker.play(line)
+    heard = read_wav(recording)
+    assert not result.interrupted
+    assert result.end_ms - result.start_ms == pytest.approx(line.duration_ms, rel=0.25)
+    assert loud_span_ms(heard) == pytest.approx(loud_span_ms(line), rel=0.1)
+    assert rms(heard) > 0.5 * rms(line)
+
+
+def test_audio_at_another_rate_is_resampled_to_the_speaker(headset, line, tmp_path):
+    at_16k = AudioChunk.from_samples(
+        np.interp(np.arange(0, line.frames, 22050 / 16000), np.arange(line.frames), line.samples()[:, 0]).astype("<i2"),
+        16000,
+    )
+    with headset.record_speaker(tmp_path / "speaker.wav") as recording:
+        with SpeakerStream(pick_output(None), rate_hz=22050, clock=MonotonicClock()) as speaker:
+            speaker.play(at_16k)
+    assert loud_span_ms(read_wav(recording)) == pytest.approx(loud_span_ms(line), rel=0.1)
+
+
+def test_a_stop_event_cuts_playback_within_a_block(headset, line, tmp_path):
+    stop = threading.Event()
+    blocks: list[AudioChunk] = []
+
+    def stop_after_ten_blocks(block: AudioChunk) -> None:
+        blocks.append(block)
+        if len(blocks) == 10:
+            stop.set()
+
+    with headset.record_speaker(tmp_path / "speaker.wav") as recording:
+        with SpeakerStream(pick_output(None), clock=MonotonicClock(), block_ms=30, on_block=stop_after_ten_blocks) as speaker:
+            result = speaker.play(line, stop)
+    assert result.interrupted
+    assert len(blocks) == 10  # not one block more after the stop
+    assert result.end_ms - result.start_ms < 0.5 * line.duration_ms
+    assert loud_span_ms(read_wav(recording)) < 0.5 * loud_span_ms(line)
+
+
+def test_on_block_sees_exactly_what_is_played_and_where(headset, line):
+    blocks: list[AudioChunk] = []
+    with SpeakerStream(pick_output(None), clock=MonotonicClock(), on_block=blocks.append) as speaker:
+        result = speaker.play(line)
+    assert b"".join(b.audio for b in blocks) == line.audio  # the speaker runs at 22050 Hz here: no resampling
+    assert blocks[0].timestamp_ms == result.start_ms
+    for earlier, later in zip(blocks, blocks[1:]):
+        assert later.timestamp_ms == pytest.approx(earlier.timestamp_ms + earlier.duration_ms)
+
+
+def test_level_is_zero_dbfs_at_full_scale_and_low_for_quiet_audio():
+    full = AudioChunk.from_samples(np.full(1000, 32767, dtype="<i2"), 16000)
+    quiet = AudioChunk.from_samples(np.full(1000, 33, dtype="<i2"), 16000)
+    assert level_dbfs(full) == pytest.approx(0.0, abs=0.01)
+    assert level_dbfs(quiet) == pytest.approx(-60.0, abs=0.1)
+    assert level_dbfs(AudioChunk(b"", 16000)) == -120.0
