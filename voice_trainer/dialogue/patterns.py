@@ -1,19 +1,26 @@
-"""Move patterns: word-order-free groups of alternatives, matched on surface forms and lemmas.
+"""Move patterns: word-order-free groups of alternatives, matched on surface forms, lemmas and near-misses.
 
 Syntax (one pattern per string):
-    group + group + ...        every group must be found somewhere in the utterance (any order)
+    group + group + ...        every group must be found, in any order, within a few words of each other
     alt | alt | ...            a group matches if any alternative does
     word word                  an alternative of several words must appear as adjacent words
     word*                      prefix: matches any word (or lemma) starting with `word`
     word                       matches the word itself or any inflected form (same lemma)
-Examples: "какой|что за + модем*|роутер*", "sorry|apolog* + disconnect*|drop*".
+    =word                      this form only: "=понимаю" is the trainee's "I understand", not "вы понимаете"
+    word!  word*!              affirmed: does not count right after a negation ("не буду вас приглашать")
+Examples: "какой|что за + модем*|роутер*", "офис* + приглаша*!|приход*!".
+
+Speech recognition misspells: a word of six letters or more also matches a token one edit away
+(two for long words), so "рызрывы" still counts as "разрыв*".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
-from rapidfuzz import fuzz
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
 
 from voice_trainer.dialogue.text import Lemmatizer, Token
 
@@ -25,7 +32,9 @@ class PatternError(ValueError):
 @dataclass(frozen=True)
 class Word:
     text: str
-    prefix: bool
+    prefix: bool = False
+    affirmed: bool = False
+    form_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -42,79 +51,182 @@ def parse_pattern(source: str) -> Pattern:
             words = raw_alt.lower().replace("ё", "е").split()
             if not words:
                 raise PatternError(f"pattern {source!r} has an empty alternative; write 'a|b + c'")
-            parsed = []
-            for w in words:
-                prefix = w.endswith("*")
-                core = w.rstrip("*")
-                if not core or "*" in core:
-                    raise PatternError(f"pattern {source!r}: {w!r} is not a word or a prefix like 'word*'")
-                parsed.append(Word(core, prefix))
-            alternatives.append(tuple(parsed))
+            alternatives.append(tuple(_parse_word(source, w) for w in words))
         groups.append(tuple(alternatives))
     return Pattern(source, tuple(groups))
 
 
-@dataclass(frozen=True)
-class CompiledWord:
-    text: str
-    lemma: str
-    prefix: bool
+def _parse_word(source: str, raw: str) -> Word:
+    affirmed = raw.endswith("!")
+    core = raw[:-1] if affirmed else raw
+    form_only = core.startswith("=")
+    core = core[1:] if form_only else core
+    prefix = core.endswith("*")
+    core = core[:-1] if prefix else core
+    if not core or any(c in core for c in "*!=+") or (prefix and form_only):
+        raise PatternError(f"pattern {source!r}: {raw!r} is not a word, a prefix 'word*', a form '=word' "
+                           "or an affirmed 'word!'")
+    return Word(core, prefix, affirmed, form_only)
+
+
+# Words that negate what follows.
+NEGATIONS = frozenset({"не", "ни", "нет", "без", "ничего", "not", "never", "no", "don't", "won't", "can't", "cannot"})
+# "не хотите подойти", "не могли бы вы": polite offers, not negations.
+POLITE_AFTER_NEGATION = frozenset({"хотите", "хотели", "желаете", "могли", "можете", "против", "сложно", "трудно", "откажите"})
+# A negation reaches over these to the word it negates ("не буду вас приглашать") but stops at any other word
+# ("не переживайте подойдите к нам" invites).
+NEGATION_PASSES = frozenset({
+    "буду", "будем", "стану", "станем", "хочу", "хотим", "могу", "можем", "нужно", "надо", "стоит", "следует",
+    "собираюсь", "собираемся", "вас", "вам", "вы", "я", "мы", "никуда", "никого", "же", "бы", "уж", "даже",
+    "совсем", "очень", "особо", "так", "такой", "такая", "такие", "то", "ли",
+    "will", "be", "going", "to", "you", "i", "we", "want", "really", "even", "at", "all",
+})
+NEGATION_REACH = 3
 
 
 @dataclass(frozen=True)
-class Match:
-    groups_matched: int
-    groups_total: int
-    first_index: int
+class Span:
+    start: int
+    end: int  # inclusive
 
-    @property
-    def complete(self) -> bool:
-        return self.groups_matched == self.groups_total
+    def overlaps(self, other: Span) -> bool:
+        return self.start <= other.end and other.start <= self.end
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """Tokens with, for each, the ids of the lexicon words it matches and whether it sits under a negation."""
+
+    tokens: tuple[Token, ...]
+    words: tuple[frozenset[int], ...]
+    negated: tuple[bool, ...]
+
+
+def negated_positions(tokens: list[Token] | tuple[Token, ...]) -> tuple[bool, ...]:
+    flags = []
+    for i in range(len(tokens)):
+        negated = False
+        for j in range(i - 1, max(-1, i - 1 - NEGATION_REACH), -1):
+            surface = tokens[j].surface
+            if surface in NEGATIONS and not (j + 1 < len(tokens) and tokens[j + 1].surface in POLITE_AFTER_NEGATION):
+                negated = True
+                break
+            if surface not in NEGATION_PASSES:
+                break
+        flags.append(negated)
+    return tuple(flags)
+
+
+class Lexicon:
+    """Every distinct word of a scenario's patterns; each utterance token is matched against all of them once."""
+
+    def __init__(self, lemmatizer: Lemmatizer, fuzzy_min_len: int = 6, long_word_len: int = 12):
+        self._lemmatizer = lemmatizer
+        self._ids: dict[Word, int] = {}
+        self._by_surface: dict[str, set[int]] = {}
+        self._by_lemma: dict[str, set[int]] = {}
+        self._by_prefix: dict[str, set[int]] = {}
+        self._fuzzy: dict[int, tuple[list[str], list[tuple[int, bool]]]] = {}  # key length -> (keys, (id, prefix))
+        self._fuzzy_min_len = fuzzy_min_len
+        self._long_word_len = long_word_len
+        self.affirmed: set[int] = set()
+
+    def add(self, word: Word) -> int:
+        if word in self._ids:
+            return self._ids[word]
+        wid = len(self._ids)
+        self._ids[word] = wid
+        if word.affirmed:
+            self.affirmed.add(wid)
+        keys = {word.text}
+        if word.prefix:
+            self._by_prefix.setdefault(word.text, set()).add(wid)
+        elif word.form_only:
+            self._by_surface.setdefault(word.text, set()).add(wid)
+        else:
+            lemma = self._lemmatizer.lemma(word.text)
+            self._by_surface.setdefault(word.text, set()).add(wid)
+            self._by_lemma.setdefault(lemma, set()).add(wid)
+            keys.add(lemma)
+        for key in () if word.form_only else keys:
+            if len(key) >= self._fuzzy_min_len:
+                bucket = self._fuzzy.setdefault(len(key), ([], []))
+                bucket[0].append(key)
+                bucket[1].append((wid, word.prefix))
+        self.token_words.cache_clear()
+        return wid
+
+    def read(self, tokens: list[Token]) -> Utterance:
+        return Utterance(tuple(tokens), tuple(self.token_words(t.surface, t.lemmas) for t in tokens), negated_positions(tokens))
+
+    @lru_cache(maxsize=20_000)
+    def token_words(self, surface: str, lemmas: tuple[str, ...]) -> frozenset[int]:
+        found: set[int] = set(self._by_surface.get(surface, ()))
+        for form in (surface, *lemmas):
+            found.update(self._by_lemma.get(form, ()))
+            for end in range(1, len(form) + 1):
+                found.update(self._by_prefix.get(form[:end], ()))
+        # A word from the dictionary is what it says ("придете" is not a misheard "привет").
+        is_known = getattr(self._lemmatizer, "is_known", None)
+        if len(surface) >= self._fuzzy_min_len and not (is_known and is_known(surface)):
+            found.update(self._near_misses(surface))
+        return frozenset(found)
+
+    def _near_misses(self, surface: str) -> set[int]:
+        found = set()
+        for length, (keys, owners) in self._fuzzy.items():
+            if length > len(surface) + 1:
+                continue
+            allowed = 2 if length >= self._long_word_len else 1
+            # Compare the token's stem of about the key's length: one letter more or less is an edit too.
+            for stem in {surface[: length - 1], surface[:length], surface[: length + 1]}:
+                for _, _, index in process.extract(stem, keys, scorer=Levenshtein.distance,
+                                                   score_cutoff=allowed, limit=None):
+                    wid, prefix = owners[index]
+                    # A whole word may only differ by its inflection ending after the matched stem.
+                    if prefix or len(surface) - len(stem) <= 3:
+                        found.add(wid)
+        return found
 
 
 class CompiledPattern:
-    """A pattern with its words lemmatized once, ready to match token lists."""
+    """A pattern whose words are registered in a lexicon, ready to find its spans in an utterance."""
 
-    def __init__(self, pattern: Pattern, lemmatizer: Lemmatizer, fuzzy_min_len: int = 6, fuzzy_ratio: float = 86):
+    def __init__(self, pattern: Pattern, lexicon: Lexicon, max_span: int = 10):
         self.source = pattern.source
-        self.groups = tuple(
-            tuple(tuple(CompiledWord(w.text, w.text if w.prefix else lemmatizer.lemma(w.text), w.prefix) for w in alt)
-                  for alt in group)
-            for group in pattern.groups
-        )
-        self._fuzzy_min_len = fuzzy_min_len
-        self._fuzzy_ratio = fuzzy_ratio
+        self.groups = tuple(tuple(tuple(lexicon.add(w) for w in alt) for alt in group) for group in pattern.groups)
+        self._affirmed = lexicon.affirmed
+        self.max_span = max_span
 
-    def match(self, tokens: list[Token]) -> Match:
-        matched = 0
-        first = len(tokens)
-        for group in self.groups:
-            hit = self._find_group(group, tokens)
-            if hit is not None:
-                matched += 1
-                first = min(first, hit)
-        return Match(matched, len(self.groups), first)
+    def hits(self, u: Utterance) -> list[tuple[int, int, int]]:
+        """(start, end, group) for every place an alternative of a group occurs."""
+        found = []
+        n = len(u.tokens)
+        for g, group in enumerate(self.groups):
+            for alt in group:
+                for start in range(n - len(alt) + 1):
+                    if all(wid in u.words[start + k] and not (wid in self._affirmed and u.negated[start + k])
+                           for k, wid in enumerate(alt)):
+                        found.append((start, start + len(alt) - 1, g))
+        return found
 
-    def _find_group(self, group, tokens: list[Token]) -> int | None:
-        for alt in group:
-            for start in range(len(tokens) - len(alt) + 1):
-                if all(self._word_matches(w, tokens[start + k]) for k, w in enumerate(alt)):
-                    return start
-        return None
+    def spans(self, u: Utterance) -> list[Span]:
+        """Every smallest stretch of the utterance holding all groups, no longer than max_span words."""
+        hits = sorted(self.hits(u))
+        need = len(self.groups)
+        spans = []
+        for i, (start, _, _) in enumerate(hits):
+            seen: dict[int, int] = {}
+            for s, e, g in hits[i:]:
+                if s - start >= self.max_span:
+                    break
+                seen.setdefault(g, e)
+                if len(seen) == need:
+                    end = max(seen.values())
+                    if end - start < self.max_span:
+                        spans.append(Span(start, end))
+                    break
+        return spans
 
-    def _word_matches(self, word: CompiledWord, token: Token) -> bool:
-        if word.prefix:
-            if token.surface.startswith(word.text) or token.lemma.startswith(word.text):
-                return True
-            # A misrecognized word usually keeps most of its stem.
-            return (
-                len(word.text) >= self._fuzzy_min_len
-                and len(token.surface) >= len(word.text)
-                and fuzz.ratio(token.surface[: len(word.text)], word.text) >= self._fuzzy_ratio
-            )
-        if token.surface == word.text or token.lemma == word.lemma:
-            return True
-        return (
-            len(word.text) >= self._fuzzy_min_len
-            and fuzz.ratio(token.surface, word.text) >= self._fuzzy_ratio
-        )
+    def groups_found(self, u: Utterance) -> int:
+        return len({g for _, _, g in self.hits(u)})

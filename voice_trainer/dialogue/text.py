@@ -15,10 +15,14 @@ class Token:
     surface: str
     lemma: str
     index: int
+    # Every normal form the word could have ("стали": стать, сталь); lemma is the likeliest one.
+    lemmas: tuple[str, ...] = ()
 
 
 class Lemmatizer(Protocol):
     def lemma(self, word: str) -> str: ...
+
+    def lemmas(self, word: str) -> tuple[str, ...]: ...
 
 
 def normalize(text: str) -> str:
@@ -38,6 +42,21 @@ class RussianLemmatizer:
             return word
         return self._morph.parse(word)[0].normal_form.replace("ё", "е")
 
+    @lru_cache(maxsize=50_000)
+    def is_known(self, word: str) -> bool:
+        """In the dictionary; only unknown words are taken for misrecognitions of pattern words."""
+        return bool(re.search("[а-я]", word)) and self._morph.word_is_known(word)
+
+    @lru_cache(maxsize=50_000)
+    def lemmas(self, word: str) -> tuple[str, ...]:
+        if not re.search("[а-я]", word):
+            return (word,)
+        parses = self._morph.parse(word)
+        # Guesses for out-of-dictionary words come with many unlikely normal forms; keep the plausible ones.
+        likely = [p for p in parses[:4] if p.score >= parses[0].score * 0.2]
+        forms = dict.fromkeys(p.normal_form.replace("ё", "е") for p in likely)
+        return tuple(forms)
+
 
 class SnowballLemmatizer:
     """Snowball stems stand in for lemmas where no morphological dictionary is available (English)."""
@@ -51,10 +70,16 @@ class SnowballLemmatizer:
     def lemma(self, word: str) -> str:
         return self._stemmer.stemWord(word.replace("'", ""))
 
+    def lemmas(self, word: str) -> tuple[str, ...]:
+        return (self.lemma(word),)
+
 
 class IdentityLemmatizer:
     def lemma(self, word: str) -> str:
         return word
+
+    def lemmas(self, word: str) -> tuple[str, ...]:
+        return (word,)
 
 
 @lru_cache(maxsize=1)
@@ -78,4 +103,4 @@ def lemmatizer_for(lang: str) -> Lemmatizer:
 
 
 def tokenize(text: str, lemmatizer: Lemmatizer) -> list[Token]:
-    return [Token(w, lemmatizer.lemma(w), i) for i, w in enumerate(normalize(text).split())]
+    return [Token(w, lemmatizer.lemma(w), i, lemmatizer.lemmas(w)) for i, w in enumerate(normalize(text).split())]

@@ -1,7 +1,7 @@
 """Which moves a trainee's utterance makes. One utterance may carry several moves; none means `unknown`.
 
-A move is recognized when one of its patterns matches completely (see patterns.py) and none of its
-`reject` patterns does, or, failing that, when the utterance is close to one of its example phrases.
+A move is recognized when one of its patterns matches completely (see patterns.py) on a stretch of words
+that no `reject` pattern overlaps, or, failing that, when the utterance is close to one of its example phrases.
 Moves come out in the order they appear in the utterance, so "sorry ... when did you connect" is
 apologize before ask_connect_date.
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
-from voice_trainer.dialogue.patterns import CompiledPattern, parse_pattern
+from voice_trainer.dialogue.patterns import CompiledPattern, Lexicon, Span, Utterance, parse_pattern
 from voice_trainer.dialogue.text import Token, lemmatizer_for, tokenize
 from voice_trainer.scenario.schema import Move
 
@@ -46,6 +46,7 @@ class MoveClassifier:
 
     def __init__(self, moves: dict[str, Move], lang: str):
         self._lemmatizer = lemmatizer_for(lang)
+        self._lexicon = Lexicon(self._lemmatizer)
         self._moves = tuple(self._compile(name, move) for name, move in moves.items())
 
     def _compile(self, name: str, move: Move) -> _MoveModel:
@@ -56,8 +57,8 @@ class MoveClassifier:
             examples.append((" ".join(sorted(lemmas)), frozenset(lemmas)))
         return _MoveModel(
             name=name,
-            patterns=tuple(CompiledPattern(parse_pattern(p), lem) for p in move.patterns),
-            reject=tuple(CompiledPattern(parse_pattern(p), lem) for p in move.reject),
+            patterns=tuple(CompiledPattern(parse_pattern(p), self._lexicon) for p in move.patterns),
+            reject=tuple(CompiledPattern(parse_pattern(p), self._lexicon) for p in move.reject),
             examples=tuple(examples),
         )
 
@@ -68,37 +69,35 @@ class MoveClassifier:
         tokens = self.tokens(text)
         if not tokens:
             return Understanding(())
+        utterance = self._lexicon.read(tokens)
         lemma_key = " ".join(sorted(t.lemma for t in tokens))
         found: list[tuple[int, str]] = []
         scores: dict[str, float] = {}
         for move in self._moves:
-            score, position = self._score(move, tokens, lemma_key)
+            score, position = self._score(move, utterance, lemma_key)
             if score > 0:
                 scores[move.name] = round(score, 3)
-            if score >= 1.0 or (score >= self.example_threshold and len(tokens) >= self.example_min_tokens):
-                if any(r.match(tokens).complete for r in move.reject):
-                    scores[move.name] = 0.0
-                    continue
+            if position is not None:
                 found.append((position, move.name))
+            elif score >= 1.0:
+                scores[move.name] = 0.0  # every match was cancelled by a reject pattern
         found.sort()
         return Understanding(tuple(name for _, name in found), scores)
 
-    def _score(self, move: _MoveModel, tokens: list[Token], lemma_key: str) -> tuple[float, int]:
-        best, position = 0.0, len(tokens)
-        for pattern in move.patterns:
-            m = pattern.match(tokens)
-            if m.complete:
-                if best < 1.0 or m.first_index < position:
-                    best, position = 1.0, m.first_index
-            elif best < 1.0 and m.groups_total > 1:
-                best = max(best, 0.5 * m.groups_matched / m.groups_total)
-        if best >= 1.0:
-            return best, position
-        lemmas = {t.lemma for t in tokens}
+    def _score(self, move: _MoveModel, u: Utterance, lemma_key: str) -> tuple[float, int | None]:
+        """The move's score and, if it is made, the word where it starts."""
+        rejected = [span for r in move.reject for span in r.spans(u)]
+        spans = [span for p in move.patterns for span in p.spans(u)]
+        if spans:
+            kept = [s for s in spans if not any(s.overlaps(r) for r in rejected)]
+            return 1.0, (min(s.start for s in kept) if kept else None)
+        best = max((0.5 * p.groups_found(u) / len(p.groups) for p in move.patterns if len(p.groups) > 1), default=0.0)
+        position = None
         for key, example_lemmas in move.examples:
             similarity = fuzz.ratio(lemma_key, key) / 100.0
             if similarity > best:
                 best = similarity
-                shared = [t.index for t in tokens if t.lemma in example_lemmas]
-                position = shared[0] if shared else len(tokens)
+                if similarity >= self.example_threshold and len(u.tokens) >= self.example_min_tokens and not rejected:
+                    shared = [t.index for t in u.tokens if t.lemma in example_lemmas]
+                    position = shared[0] if shared else len(u.tokens)
         return best, position
