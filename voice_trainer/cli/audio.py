@@ -51,7 +51,7 @@ def mic_check(
     recognizer = _recognizer(lang, model)
     clock = MonotonicClock()
     live = sys.stderr.isatty()
-    peak_dbfs = _FLOOR_DBFS
+    peak_dbfs = -120.0  # what level_dbfs gives for digital silence
     partial = ""
     typer.echo(f"listening on {device.label()} for {seconds:g} s (Ctrl-C stops)", err=True)
     with MicStream(device, clock=clock) as mic:
