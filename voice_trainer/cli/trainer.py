@@ -190,7 +190,7 @@ def sessions_export(
 @sessions_app.command("fix")
 def sessions_fix(
     session: str = typer.Argument(..., help=SESSION_HELP),
-    turn: int = typer.Argument(..., help="Turn number (see the report)."),
+    turn: str = typer.Argument(..., help="Turn number (see the report)."),
     text: str = typer.Argument(..., help="What the trainee actually said."),
     json_out: bool = typer.Option(False, "--json", help="The difference as JSON."),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
@@ -198,8 +198,10 @@ def sessions_fix(
     """Correct a misrecognized turn and re-score the call (the log keeps both texts)."""
     from voice_trainer.trainer.corrections import fix_turn
 
+    if not turn.strip().isdigit():
+        raise UsageError(f"turn {turn!r}: give the turn number as shown in the report, e.g. 1")
     folder = _folder(data_dir, session)
-    diff = fix_turn(folder, turn, text)
+    diff = fix_turn(folder, int(turn), text)
     with _library_of(folder) as library:
         library.index(folder)
     print(json.dumps(diff.to_json(), ensure_ascii=False) if json_out else "\n".join(diff.lines()))

@@ -292,13 +292,13 @@ class Library:
         return [r[0] for r in self._conn.execute("SELECT DISTINCT trainee FROM sessions ORDER BY trainee")]
 
     def get(self, session_id_or_prefix: str) -> SessionSummary:
-        """The session whose id is, or starts with, the given text. Syncs once if nothing matches yet."""
+        """The session whose id is, or starts with, the given text (unique among all session folders)."""
         key = session_id_or_prefix.strip()
         if not key:
             raise SessionError("no session given; run 'voice-trainer sessions list' to see the ids")
         matches = self._match(key)
-        if not matches:
-            self.sync()
+        if not any(m.session_id == key for m in matches):
+            self.sync()  # a prefix must be unique among all folders, not only those indexed so far
             matches = self._match(key)
         if not matches:
             raise SessionError(
