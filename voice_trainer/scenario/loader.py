@@ -58,7 +58,7 @@ def resolve(spec: str, lang: str) -> Path:
     """`spec` is a path to a file, or a scenario name looked up as NAME.LANG.yaml in the scenario dirs."""
     as_path = Path(spec)
     if as_path.suffix in (".yaml", ".yml") or os.sep in spec or as_path.is_file():
-        if not as_path.is_file():
+        if not as_path.exists():
             raise ScenarioError(spec, "no such scenario file; give an existing .yaml path or a scenario name like 'razryv'")
         return as_path
     tried = []
