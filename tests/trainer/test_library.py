@@ -177,3 +177,18 @@ def test_two_processes_indexing_at_once_leave_an_intact_index(data_dir):
     assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     with Library(data_dir) as library:
         assert sorted(s.folder for s in library.list()) == sorted(folders)
+
+
+def test_a_session_that_never_finished_is_listed_as_unfinished(data_dir):
+    from voice_trainer.scenario.loader import load
+    from voice_trainer.session import Session
+
+    session = Session(load("razryv", "ru"), data_dir=data_dir, seed=1, trainee="anna", observers=[])
+    session.start()
+    session.trainee_says(SHORT_CALL[0])  # then the machine lost power: no result.json
+    session.log.close()
+    with Library(data_dir) as library:
+        report = library.sync()
+        [summary] = library.list()
+    assert report.errors == []
+    assert (summary.session_id, summary.outcome, summary.score) == (session.id, "unfinished", None)

@@ -122,3 +122,16 @@ def test_text_is_escaped_everywhere(data_dir):
     html = render_report(folder, "html")
     assert "<script>alert" not in html and "<b>eve</b>" not in html
     assert escape('<script>alert("x")</script>') in html and escape("<b>eve</b>") in html
+
+
+def test_report_of_an_unfinished_session_shows_the_turns_so_far(data_dir):
+    from voice_trainer.session import Session
+
+    session = Session(load("razryv", "ru"), data_dir=data_dir, seed=1, trainee="anna", observers=[])
+    session.start()
+    session.trainee_says(GOOD_CALL[0])
+    session.log.close()
+    data = json.loads(render_report(session.folder, "json"))
+    assert data["outcome"] == "unfinished" and data["score"] is None and data["phases"] == []
+    assert [t["text"] for t in data["turns"]] == [GOOD_CALL[0]]
+    assert escape(GOOD_CALL[0].split()[0]) in render_report(session.folder, "html")

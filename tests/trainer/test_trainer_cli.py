@@ -204,3 +204,16 @@ def test_every_trainer_command_has_help_and_is_documented(data_dir, command):
     assert "Usage:" in done.stdout
     docs = (ROOT / "docs" / "trainers.md").read_text(encoding="utf-8")
     assert f"voice-trainer {' '.join(command)}" in docs
+
+
+def test_a_session_folder_outside_the_library_can_be_shown_but_not_deleted(data_dir, tmp_path):
+    import shutil
+
+    folder = record_session(data_dir, SHORT_CALL, seed=3)
+    copy = tmp_path / "mailed" / folder.name
+    shutil.copytree(folder, copy)
+    assert f"session:   {folder.name}" in run(data_dir, "sessions", "show", str(copy)).stdout
+    assert Path(run(data_dir, "report", str(copy)).stdout.strip()) == copy / "report.html"
+    done = run(data_dir, "sessions", "delete", str(copy), "--yes", ok=False)
+    assert "not in a session library" in done.stderr and copy.exists()
+    assert not (tmp_path / "library.sqlite3").exists()

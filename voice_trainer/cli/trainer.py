@@ -30,11 +30,13 @@ def _folder(data_dir: Optional[Path], session: str) -> Path:
     return resolve_session(_data_dir(data_dir), session)
 
 
-def _library_of(folder: Path):
-    """The library a session folder belongs to (<data_dir>/sessions/<id>)."""
+def _reindex(folder: Path) -> None:
+    """Refresh the library entry of a session folder that lives in a library (<data_dir>/sessions/<id>)."""
     from voice_trainer.trainer.library import Library
 
-    return Library(folder.parent.parent)
+    if folder.resolve().parent.name == "sessions":
+        with Library(folder.resolve().parent.parent) as library:
+            library.index(folder)
 
 
 def _since(text: Optional[str]) -> Optional[date]:
@@ -117,9 +119,9 @@ def sessions_show(
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
 ) -> None:
     """Show one session: who, when, outcome, score, rubric met and missed, where its files are."""
-    folder = _folder(data_dir, session)
-    with _library_of(folder) as library:
-        s = library.index(folder)
+    from voice_trainer.trainer.library import summarize
+
+    s = summarize(_folder(data_dir, session))
     if json_out:
         print(json.dumps(s.to_json(), ensure_ascii=False, indent=2))
         return
@@ -146,7 +148,7 @@ def sessions_delete(
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
 ) -> None:
     """Delete a session: its folder (recording included) and its library entry."""
-    from voice_trainer.trainer.library import summarize
+    from voice_trainer.trainer.library import Library, summarize
 
     folder = _folder(data_dir, session)
     s = summarize(folder)
@@ -156,7 +158,9 @@ def sessions_delete(
         if not typer.confirm(f"Delete session {s.session_id} ({s.trainee}, {s.started_at}) and its recording?"):
             print("kept")
             return
-    with _library_of(folder) as library:
+    if folder.resolve().parent.name != "sessions":
+        raise UsageError(f"{folder} is not in a session library (<data dir>/sessions/<id>); delete it by hand")
+    with Library(folder.resolve().parent.parent) as library:
         library.index(folder)
         library.delete(s.session_id)
     print(f"deleted {s.session_id}")
@@ -202,8 +206,7 @@ def sessions_fix(
         raise UsageError(f"turn {turn!r}: give the turn number as shown in the report, e.g. 1")
     folder = _folder(data_dir, session)
     diff = fix_turn(folder, int(turn), text)
-    with _library_of(folder) as library:
-        library.index(folder)
+    _reindex(folder)
     print(json.dumps(diff.to_json(), ensure_ascii=False) if json_out else "\n".join(diff.lines()))
 
 
@@ -221,8 +224,7 @@ def sessions_rescore(
     folder = _folder(data_dir, session)
     diff = rescore_session(folder, scenario, save=save)
     if save:
-        with _library_of(folder) as library:
-            library.index(folder)
+        _reindex(folder)
     if json_out:
         print(json.dumps(diff.to_json(), ensure_ascii=False))
         return
