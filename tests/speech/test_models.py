@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.speech import model_shaped, zip_folder
 from voice_trainer.errors import ModelError, ModelNotFound
 from voice_trainer.speech.models import (
     MODEL_ENV,
@@ -18,29 +19,6 @@ from voice_trainer.speech.models import (
     list_models,
     model_problem,
 )
-
-
-def model_shaped(path: Path, source: Path) -> Path:
-    """A folder with a Vosk model's layout: the real conf and acoustic model, graph files cut short.
-
-    Enough for lookup and install rules, which only look at the layout; not loadable by vosk.
-    """
-    (path / "am").mkdir(parents=True)
-    shutil.copytree(source / "conf", path / "conf")
-    (path / "am" / "final.mdl").write_bytes((source / "am" / "final.mdl").read_bytes()[:65536])
-    (path / "graph").mkdir()
-    for name in ("HCLr.fst", "Gr.fst"):
-        with open(source / "graph" / name, "rb") as real:
-            (path / "graph" / name).write_bytes(real.read(4096))
-    return path
-
-
-def zip_folder(folder: Path, archive: Path, top: str) -> Path:
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as out:
-        for file in sorted(folder.rglob("*")):
-            if file.is_file():
-                out.write(file, f"{top}/{file.relative_to(folder)}")
-    return archive
 
 
 @pytest.fixture
