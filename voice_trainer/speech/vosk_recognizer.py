@@ -104,24 +104,35 @@ class VoskRecognizer:
         if self._turn_origin_ms is None:
             self._turn_origin_ms = chunk.timestamp_ms if chunk.timestamp_ms is not None else self._next_ms
         self._next_ms = (chunk.timestamp_ms if chunk.timestamp_ms is not None else self._next_ms) + chunk.duration_ms
-        if self._resampler is None:
-            self._resampler = StreamResampler(chunk.rate_hz, self.rate_hz, chunk.channels)
-        audio = self._resampler.convert(chunk).audio
-        if audio and self._kaldi.AcceptWaveform(audio):
-            # vosk closed an utterance on its own (a long pause inside our turn): keep its words.
-            self._closed_words += self._words(self._kaldi.Result())
+        if self._feed(self._resampler_for(chunk).convert(chunk).audio):
             return _text(self._closed_words)
         partial = json.loads(self._kaldi.PartialResult()).get("partial", "")
         return " ".join(t for t in (_text(self._closed_words), _clean(partial)) if t)
 
     def finish(self) -> Recognition:
-        if self._resampler is not None:
-            tail = self._resampler.convert(_empty_like(self._resampler), last=True).audio
-            if tail:
-                self._kaldi.AcceptWaveform(tail)
+        self._flush_resampler()
         words = tuple(self._closed_words + self._words(self._kaldi.FinalResult()))
         self._new_turn()
         return Recognition(_text(words), words)
+
+    def _feed(self, audio: bytes) -> bool:
+        """True when vosk closed an utterance on its own (a long pause inside our turn); its words are kept."""
+        if not audio or not self._kaldi.AcceptWaveform(audio):
+            return False
+        self._closed_words += self._words(self._kaldi.Result())
+        return True
+
+    def _resampler_for(self, chunk: AudioChunk) -> StreamResampler:
+        current = self._resampler
+        if current is None or (current.in_rate_hz, current.in_channels) != (chunk.rate_hz, chunk.channels):
+            self._flush_resampler()  # the device changed format mid-turn (e.g. reopened at another rate)
+            self._resampler = StreamResampler(chunk.rate_hz, self.rate_hz, chunk.channels)
+        return self._resampler
+
+    def _flush_resampler(self) -> None:
+        if self._resampler is not None:
+            self._feed(self._resampler.convert(_empty_like(self._resampler), last=True).audio)
+            self._resampler = None
 
     def _new_turn(self) -> None:
         self._kaldi = self._make_kaldi()
