@@ -9,11 +9,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile as sf
 import vosk
 
 from voice_trainer.audio.chunk import AudioChunk
+from voice_trainer.audio.endpoint import EndOfTurnDetector, SpeechAudio, TurnEnded
 from voice_trainer.errors import AudioFileError, ModelError
 from voice_trainer.speech.vosk_recognizer import (
     VoskRecognizer,
@@ -227,3 +229,36 @@ def test_model_rate_comes_from_mfcc_conf(ko_model_path, tmp_path):
 
     assert model_rate_hz(tmp_path / "m8k") == 8000
     assert model_rate_hz(ko_model_path) == 16000
+
+
+def test_detector_turn_audio_fed_to_the_recognizer_gives_words_on_the_session_timeline(ko_model, espeak_wav):
+    voice = read_audio_file(espeak_wav("감사합니다", rate_hz=48000, channels=2)).samples()
+    stream = np.concatenate([np.zeros((48000, 2), np.int16), voice, np.zeros((72000, 2), np.int16)])
+    detector, recognizer = EndOfTurnDetector(), VoskRecognizer(ko_model, grammar=GRAMMAR)
+    recognitions, turns = [], []
+    step = 48000 * 20 // 1000  # 20 ms device blocks, stamped from 5 s into the session
+    for start in range(0, len(stream), step):
+        chunk = AudioChunk.from_samples(stream[start : start + step], 48000, timestamp_ms=5000 + start / 48)
+        for signal in detector.feed(chunk):
+            if isinstance(signal, SpeechAudio):
+                recognizer.accept(signal.chunk)
+            elif isinstance(signal, TurnEnded):
+                turns.append(signal)
+                recognitions.append(recognizer.finish())
+
+    assert [r.text for r in recognitions] == ["감사합니다"]
+    word = recognitions[0].words[0]
+    assert word.start_ms == pytest.approx(5000 + 1000, abs=2 * VOSK_FRAME_MS)  # the voice starts 1 s in
+    assert word.end_ms <= turns[0].end_ms + VOSK_FRAME_MS
+
+
+def test_a_format_change_mid_turn_is_resampled_without_losing_the_turn(ko_model, espeak_wav):
+    low = read_audio_file(espeak_wav("감사합니다", pad_ms=PAD_MS))
+    high = read_audio_file(espeak_wav("감사합니다", rate_hz=44100, channels=2, pad_ms=PAD_MS))
+    recognizer = VoskRecognizer(ko_model, grammar=GRAMMAR)
+
+    split_ms = 900
+    recognizer.accept(AudioChunk(low.audio[: 16 * split_ms * 2], 16000))
+    recognizer.accept(AudioChunk(high.audio[int(44.1 * split_ms) * 4 :], 44100, 2))
+
+    assert recognizer.finish().text == "감사합니다"
