@@ -17,7 +17,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 from voice_trainer.errors import SessionError, UsageError
 from voice_trainer.events import SessionEnded, SessionStarted
@@ -359,9 +359,6 @@ class Library:
         else:
             _write_rows(fmt, rows, out or sys.stdout)
         return len(rows)
-
-    def __iter__(self) -> Iterator[SessionSummary]:
-        return iter(self.list())
 
 
 def _write_rows(fmt: str, rows: list[dict[str, Any]], f: IO[str]) -> None:

@@ -167,4 +167,5 @@ def svg_to_png(svg: str, png: Path, width: int = 720, height: int = 300) -> Path
     if done.returncode != 0 or not png.is_file():
         tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise UsageError(f"Chromium could not draw {png} ({tail}); use the .svg instead")
+    png.chmod(0o600)
     return png

@@ -14,8 +14,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from voice_trainer.errors import AudioFileError, ScenarioError, SessionError
-from voice_trainer.events import SessionStarted, SpeechPlayed, TranscriptCorrected, turns_from
+from voice_trainer.errors import AudioFileError, ScenarioError, SessionError, UsageError
+from voice_trainer.events import CustomerLine, SessionStarted, SpeechPlayed, TranscriptCorrected, turns_from
 from voice_trainer.session_log import RECORDING_FILE, RESULT_FILE, read_events
 
 FORMATS = ("html", "md", "json")
@@ -95,7 +95,7 @@ def review_data(folder: Path) -> dict[str, Any]:
     for e in events:
         if isinstance(e, SpeechPlayed):
             speech_end[e.turn] = e.end_ms
-    opening = " ".join(e.text for e in events if getattr(e, "type", "") == "customer_line" and e.turn == 0 and e.text)
+    opening = " ".join(e.text for e in events if isinstance(e, CustomerLine) and e.turn == 0 and e.text)
     turns = []
     for t in turns_from(events):
         stored = result_turns.get(t.index, {})
@@ -183,8 +183,6 @@ def audio_data_uri(path: Path) -> str:
 def render_report(folder: Path, fmt: str = "html", audio_src: str | None = None) -> str:
     """The report as html, md or json. `audio_src`: a URL for the recording instead of an embedded data URI."""
     if fmt not in FORMATS:
-        from voice_trainer.errors import UsageError
-
         raise UsageError(f"unknown report format {fmt!r}; use html, md or json")
     folder = Path(folder)
     data = review_data(folder)
