@@ -8,7 +8,8 @@ Syntax (one pattern per string):
     word                       matches the word itself or any inflected form (same lemma)
     =word                      this form only: "=понимаю" is the trainee's "I understand", not "вы понимаете"
     word!  word*!              affirmed: does not count right after a negation ("не буду вас приглашать")
-Examples: "какой|что за + модем*|роутер*", "офис* + приглаша*!|приход*!".
+    ... ~N                     at the end: all groups within N words (default 10)
+Examples: "какой|что за + модем*|роутер*", "офис* + приглаша*!|приход*!", "извините + вопрос* ~3".
 
 Speech recognition misspells: a word of six letters or more also matches a token one edit away
 (two for long words), so "рызрывы" still counts as "разрыв*".
@@ -16,6 +17,7 @@ Speech recognition misspells: a word of six letters or more also matches a token
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -41,11 +43,24 @@ class Word:
 class Pattern:
     source: str
     groups: tuple[tuple[tuple[Word, ...], ...], ...]
+    max_span: int | None = None
+
+
+_SPAN = re.compile(r"\s~(\d+)\s*$")
 
 
 def parse_pattern(source: str) -> Pattern:
     groups = []
-    for raw_group in source.split("+"):
+    max_span = None
+    body = source
+    if m := _SPAN.search(" " + source):
+        max_span = int(m.group(1))
+        body = source[: source.rindex("~")]
+        if max_span < 1:
+            raise PatternError(f"pattern {source!r}: '~{max_span}' must allow at least one word")
+    if "~" in body:
+        raise PatternError(f"pattern {source!r}: '~N' (words the match may span) goes at the very end, after a space")
+    for raw_group in body.split("+"):
         alternatives = []
         for raw_alt in raw_group.split("|"):
             words = raw_alt.lower().replace("ё", "е").split()
@@ -53,7 +68,7 @@ def parse_pattern(source: str) -> Pattern:
                 raise PatternError(f"pattern {source!r} has an empty alternative; write 'a|b + c'")
             alternatives.append(tuple(_parse_word(source, w) for w in words))
         groups.append(tuple(alternatives))
-    return Pattern(source, tuple(groups))
+    return Pattern(source, tuple(groups), max_span)
 
 
 def _parse_word(source: str, raw: str) -> Word:
@@ -189,6 +204,13 @@ class Lexicon:
         return found
 
 
+@dataclass(frozen=True)
+class PatternMatch:
+    spans: tuple[Span, ...]  # every smallest stretch holding all groups, within the pattern's span limit
+    groups_found: int
+    groups_total: int
+
+
 class CompiledPattern:
     """A pattern whose words are registered in a lexicon, ready to find its spans in an utterance."""
 
@@ -196,23 +218,32 @@ class CompiledPattern:
         self.source = pattern.source
         self.groups = tuple(tuple(tuple(lexicon.add(w) for w in alt) for alt in group) for group in pattern.groups)
         self._affirmed = lexicon.affirmed
-        self.max_span = max_span
+        self.max_span = pattern.max_span or max_span
+        # Alternatives by their first word, so an utterance only tries the ones its words can start.
+        self._by_first: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
+        for g, group in enumerate(self.groups):
+            for alt in group:
+                self._by_first.setdefault(alt[0], []).append((g, alt))
+        self._firsts = frozenset(self._by_first)
 
     def hits(self, u: Utterance) -> list[tuple[int, int, int]]:
         """(start, end, group) for every place an alternative of a group occurs."""
         found = []
         n = len(u.tokens)
-        for g, group in enumerate(self.groups):
-            for alt in group:
-                for start in range(n - len(alt) + 1):
-                    if all(wid in u.words[start + k] and not (wid in self._affirmed and u.negated[start + k])
+        affirmed = self._affirmed
+        for start, words in enumerate(u.words):
+            for first in words & self._firsts:
+                for g, alt in self._by_first[first]:
+                    end = start + len(alt) - 1
+                    if end >= n:
+                        continue
+                    if all(wid in u.words[start + k] and not (wid in affirmed and u.negated[start + k])
                            for k, wid in enumerate(alt)):
-                        found.append((start, start + len(alt) - 1, g))
+                        found.append((start, end, g))
         return found
 
-    def spans(self, u: Utterance) -> list[Span]:
-        """Every smallest stretch of the utterance holding all groups, no longer than max_span words."""
-        hits = sorted(self.hits(u))
+    def match(self, u: Utterance) -> PatternMatch:
+        hits = sorted(set(self.hits(u)))
         need = len(self.groups)
         spans = []
         for i, (start, _, _) in enumerate(hits):
@@ -226,7 +257,4 @@ class CompiledPattern:
                     if end - start < self.max_span:
                         spans.append(Span(start, end))
                     break
-        return spans
-
-    def groups_found(self, u: Utterance) -> int:
-        return len({g for _, _, g in self.hits(u)})
+        return PatternMatch(tuple(spans), len({g for _, _, g in hits}), need)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
-from voice_trainer.dialogue.patterns import CompiledPattern, Lexicon, Span, Utterance, parse_pattern
+from voice_trainer.dialogue.patterns import CompiledPattern, Lexicon, Utterance, parse_pattern
 from voice_trainer.dialogue.text import Token, lemmatizer_for, tokenize
 from voice_trainer.scenario.schema import Move
 
@@ -86,12 +86,13 @@ class MoveClassifier:
 
     def _score(self, move: _MoveModel, u: Utterance, lemma_key: str) -> tuple[float, int | None]:
         """The move's score and, if it is made, the word where it starts."""
-        rejected = [span for r in move.reject for span in r.spans(u)]
-        spans = [span for p in move.patterns for span in p.spans(u)]
+        rejected = [span for r in move.reject for span in r.match(u).spans]
+        matches = [p.match(u) for p in move.patterns]
+        spans = [span for m in matches for span in m.spans]
         if spans:
             kept = [s for s in spans if not any(s.overlaps(r) for r in rejected)]
             return 1.0, (min(s.start for s in kept) if kept else None)
-        best = max((0.5 * p.groups_found(u) / len(p.groups) for p in move.patterns if len(p.groups) > 1), default=0.0)
+        best = max((0.5 * m.groups_found / m.groups_total for m in matches if m.groups_total > 1), default=0.0)
         position = None
         for key, example_lemmas in move.examples:
             similarity = fuzz.ratio(lemma_key, key) / 100.0
