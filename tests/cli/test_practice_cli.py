@@ -132,7 +132,7 @@ def start_piped(data_dir: Path, replies: list[str]) -> subprocess.Popen:
     return proc
 
 
-def wait_for_turns(data_dir: Path, count: int, proc: subprocess.Popen, timeout_s: float = 60) -> Path:
+def wait_for_turns(data_dir: Path, count: int, proc: subprocess.Popen, timeout_s: float = 120) -> Path:
     """Poll the other process's log until `count` trainee turns and the customer's answer to the last are written."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -152,7 +152,7 @@ def test_interrupted_session_keeps_everything_said_and_is_marked(data_dir, sig):
     proc = start_piped(data_dir, FIRST_REPLIES[:2])
     folder = wait_for_turns(data_dir, 2, proc)
     proc.send_signal(sig)
-    out, err = proc.communicate(timeout=60)
+    out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, (out[-500:], err)
     assert "Traceback" not in err
     log = events(folder)
@@ -168,7 +168,7 @@ def test_killed_session_leaves_an_intact_log_without_result(data_dir):
     proc = start_piped(data_dir, FIRST_REPLIES[:2])
     folder = wait_for_turns(data_dir, 2, proc)
     proc.kill()
-    proc.communicate(timeout=60)
+    proc.communicate(timeout=120)
     assert proc.returncode == -signal.SIGKILL
     text = (folder / "events.jsonl").read_text(encoding="utf-8")
     assert text.endswith("\n")
