@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -135,3 +139,54 @@ def test_level_is_zero_dbfs_at_full_scale_and_low_for_quiet_audio():
     assert level_dbfs(full) == pytest.approx(0.0, abs=0.01)
     assert level_dbfs(quiet) == pytest.approx(-60.0, abs=0.1)
     assert level_dbfs(AudioChunk(b"", 16000)) == -120.0
+
+
+VANISHING_HEADSET = """
+import os, sys, tempfile
+from pathlib import Path
+from tests.fixtures.headset import start_pulse
+from voice_trainer.audio import devices
+from voice_trainer.audio.chunk import AudioChunk
+from voice_trainer.audio.streams import MicStream, SpeakerStream
+from voice_trainer.clock import MonotonicClock
+from voice_trainer.errors import AudioDeviceError
+
+def pull_the_plug(headset):
+    server = headset.processes[0]
+    server.kill()
+    server.wait()
+
+root = Path(sys.argv[1])
+for part in ("mic", "speaker"):
+    headset = start_pulse(root / part)
+    os.environ.update(headset.client_env)
+    devices.rescan()
+    try:
+        if part == "mic":
+            with MicStream(devices.pick_input(None), clock=MonotonicClock()) as mic:
+                assert mic.read(2.0) is not None
+                pull_the_plug(headset)
+                for _ in range(20):
+                    mic.read(0.5)
+        else:
+            with SpeakerStream(devices.pick_output(None), clock=MonotonicClock()) as speaker:
+                pull_the_plug(headset)
+                speaker.play(AudioChunk(bytes(44100), 22050))
+        print(part, "no error")
+    except AudioDeviceError as err:
+        print(part, "error:", err)
+    finally:
+        headset.stop()
+"""
+
+
+def test_a_headset_that_vanishes_mid_stream_is_an_audio_device_error(tmp_path):
+    # Its own process and its own PulseAudio server, killed half-way; the shared headset stays up.
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", VANISHING_HEADSET, str(tmp_path)],
+        cwd=repo, env={**os.environ, "PYTHONPATH": str(repo)}, capture_output=True, text=True, timeout=120,
+    )
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("mic error: input device") and "stopped delivering audio" in lines[0], done.stdout + done.stderr
+    assert lines[1].startswith("speaker error: output device") and "check the headset" in lines[1], done.stdout + done.stderr

@@ -180,10 +180,11 @@ def test_the_real_voice_speaks_a_three_sentence_line_on_the_headset(headset, tmp
             result = voice.say(THREE_SENTENCES, anger=50, turn=1)
     heard = read_wav(recording)
     synth.close()
-    assert not result.interrupted
-    assert said_at_ms <= result.start_ms < result.end_ms
-    assert result.end_ms - result.start_ms == pytest.approx(rendered_ms, rel=0.3)
-    assert loud_span_ms(heard) == pytest.approx(rendered_ms, rel=0.25)
+    measured = f"rendered {rendered_ms:.0f} ms, played {result}, heard span {loud_span_ms(heard):.0f} ms"
+    assert not result.interrupted, measured
+    assert said_at_ms <= result.start_ms < result.end_ms, measured
+    assert result.end_ms - result.start_ms == pytest.approx(rendered_ms, rel=0.3), measured
+    assert loud_span_ms(heard) == pytest.approx(rendered_ms, rel=0.25), measured
 
 
 @pytest.mark.audio
