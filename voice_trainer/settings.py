@@ -33,6 +33,21 @@ def ensure_private_dir(path: Path) -> Path:
 
 
 @dataclass(frozen=True)
+class VoiceSettings:
+    """The headset side of practice; text mode ignores all but `mute` and `speak`."""
+
+    model: Path | None = None
+    input: str | None = None
+    output: str | None = None
+    barge_in: bool = False
+    trailing_silence_ms: int = 700  # see audio/endpoint.py DEFAULT_TRAILING_SILENCE_MS for why
+    max_turn_ms: int = 30000
+    grammar: bool = False  # restrict recognition to the scenario's phrases (small models only)
+    mute: bool = False  # never voice the customer
+    speak: bool | None = None  # text mode: voice the customer (None: when typing at a terminal)
+
+
+@dataclass(frozen=True)
 class PracticeSettings:
     scenario: str = "razryv"
     lang: str = "ru"
@@ -42,3 +57,4 @@ class PracticeSettings:
     trainee: str = ""
     data_dir: Path | None = None
     json_result: bool = False
+    voice: VoiceSettings = VoiceSettings()

@@ -16,7 +16,9 @@ from voice_trainer.cli import trainer as _trainer  # noqa: F401,E402
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
+        if isinstance(code, int):  # typer.Exit(n) comes back as a return value without standalone mode
+            return code
     except VoiceTrainerError as err:
         print(f"voice-trainer: error: {err}", file=sys.stderr)
         return err.exit_code
@@ -25,13 +27,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except SystemExit as exit_:
         return int(exit_.code or 0) if not isinstance(exit_.code, str) else 1
-    except Exception as err:  # click usage errors and aborts
-        import click
-
-        if isinstance(err, click.ClickException):
+    except Exception as err:  # the CLI library's own usage errors and aborts
+        # typer bundles its own copy of click in newer releases, so match by shape, not by import.
+        if hasattr(err, "show") and hasattr(err, "exit_code"):
             err.show()
-            return err.exit_code
-        if isinstance(err, click.exceptions.Abort):
+            return int(err.exit_code)
+        if type(err).__name__ == "Abort":
             print("voice-trainer: aborted", file=sys.stderr)
             return 130
         raise

@@ -12,18 +12,24 @@ import typer
 
 from voice_trainer.cli.app import app, scenario_app
 from voice_trainer.cli.render import conversation_printer, debrief_text, ui
+from voice_trainer.audio.endpoint import DEFAULT_TRAILING_SILENCE_MS
 from voice_trainer.errors import UsageError
 from voice_trainer.scenario.loader import load
+from voice_trainer.settings import PracticeSettings, VoiceSettings
 
 
 def _raise_interrupt(signum, frame):  # SIGTERM ends a session like Ctrl-C: logged, scored, marked interrupted
     raise KeyboardInterrupt
 
 
-@app.command()
+@app.command(context_settings={"allow_extra_args": False})
 def practice(
+    more_replies: Optional[list[Path]] = typer.Argument(None, hidden=True, help="More --replies files."),
     text: bool = typer.Option(False, "--text", help="Type replies instead of speaking them."),
     script: Optional[Path] = typer.Option(None, "--script", help="Read replies from FILE, one per line (implies --text)."),
+    replies: Optional[list[Path]] = typer.Option(
+        None, "--replies", help="Replay recorded trainee turns: WAV files, one per turn, in order (--replies a.wav b.wav ...)."
+    ),
     scenario: str = typer.Option("razryv", "--scenario", help="Scenario name or path to a .yaml file."),
     lang: str = typer.Option("ru", "--lang", help="Scenario language: ru or en."),
     persona: Optional[str] = typer.Option(None, "--persona", help="Customer persona (e.g. reasonable, stubborn)."),
@@ -32,41 +38,78 @@ def practice(
     trainee: str = typer.Option("", "--trainee", help="Trainee name, stored with the session."),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Where sessions are stored."),
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON on the last line of stdout."),
+    model: Optional[Path] = typer.Option(None, "--model", help="Vosk model folder (default: looked up, see `models path`)."),
+    input_device: Optional[str] = typer.Option(None, "--input", help="Microphone: device index or part of its name."),
+    output_device: Optional[str] = typer.Option(None, "--output", help="Speaker: device index or part of its name."),
+    barge_in: bool = typer.Option(False, "--barge-in", help="Talking over the customer stops him (he may resent it)."),
+    trailing_silence_ms: int = typer.Option(
+        DEFAULT_TRAILING_SILENCE_MS, "--trailing-silence-ms", min=200, max=5000, help="A pause this long ends your turn."
+    ),
+    grammar: bool = typer.Option(False, "--grammar", help="Bias recognition to the scenario's phrases (small models)."),
+    mute: bool = typer.Option(False, "--mute", help="Don't voice the customer."),
+    speak: bool = typer.Option(False, "--speak", help="Voice the customer in --script runs too."),
 ) -> None:
-    """Practise a call with the simulated customer."""
-    from voice_trainer.practice.text import prompted_lines, run_text, script_lines
-    from voice_trainer.session import Session
+    """Practise a call with the simulated customer: by voice when a microphone and a speech model are present."""
+    from voice_trainer.practice.runner import run_practice
+    from voice_trainer.practice.text import prompted_lines, script_lines
 
+    files = [*(replies or []), *(more_replies or [])]
+    if more_replies and not replies:
+        raise UsageError(f"unexpected argument {str(more_replies[0])!r}; replay files go after --replies")
+    if files and (text or script):
+        raise UsageError("--replies replays recorded turns; it cannot be combined with --text or --script")
+    if data_dir is not None and data_dir.exists() and not data_dir.is_dir():
+        raise UsageError(f"--data-dir {data_dir}: not a folder; give a folder for the session files")
     loaded = load(scenario, lang)
-    replies = script_lines(script) if script else None
+    settings = PracticeSettings(
+        scenario=scenario, lang=loaded.lang, persona=persona, policy=policy, seed=seed, trainee=trainee,
+        data_dir=data_dir, json_result=json_out,
+        voice=VoiceSettings(
+            model=model, input=input_device, output=output_device, barge_in=barge_in,
+            trailing_silence_ms=trailing_silence_ms, grammar=grammar, mute=mute, speak=True if speak else None,
+        ),
+    )
     words = ui(loaded.lang)
     out = lambda line: print(line, flush=True)  # noqa: E731
-    session = Session(
-        loaded, persona=persona, policy=policy, seed=seed, trainee=trainee, mode="text",
-        data_dir=data_dir, observers=[conversation_printer(loaded.lang, out)],
-    )
-    if replies is None:
+    say = lambda line: print(f"voice-trainer: {line}", file=sys.stderr, flush=True)  # noqa: E731
+    interactive = _is_tty(sys.stdin)
+    text_mode = bool(text or script)
+    reply_lines = None
+    if script:
+        reply_lines = script_lines(script)
+    elif not files:
         if sys.stdin is None or sys.stdin.closed:
-            raise UsageError("no replies to read: stdin is closed; use --script FILE")
-        replies = prompted_lines(_reader(sys.stdin.isatty(), words["prompt"]))
-    echo = (lambda r: out(f"{words['you']}: {r}")) if script or not _is_tty(sys.stdin) else None
+            if text:
+                raise UsageError("no replies to read: stdin is closed; use --script FILE")
+        else:
+            reply_lines = prompted_lines(_reader(interactive, words["prompt"]))
+    echo_typed = bool(script) or not interactive
+    observers = [conversation_printer(loaded.lang, out, echo_trainee=echo_typed or not text_mode)]
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
-    interrupted = False
     try:
-        run_text(session, replies, echo)
-    except KeyboardInterrupt:
-        interrupted = True
+        outcome = run_practice(
+            settings, loaded, replies=files or None, replies_from=reply_lines, text_mode=text_mode,
+            interactive=interactive, observers=observers, say=say, on_partial=_partial_printer(interactive),
+        )
     finally:
-        try:
-            result = session.finish(interrupted=interrupted)
-        finally:
-            signal.signal(signal.SIGTERM, previous)
-    out(debrief_text(result, loaded.lang))
-    out(f"{words['interrupted'] if interrupted else words['session']}: {session.folder}")
+        signal.signal(signal.SIGTERM, previous)
+    out(debrief_text(outcome.result, loaded.lang))
+    out(f"{words['interrupted'] if outcome.interrupted else words['session']}: {outcome.session.folder}")
     if json_out:
-        out(json.dumps(result, ensure_ascii=False))
-    if interrupted:
+        out(json.dumps(outcome.result, ensure_ascii=False))
+    if outcome.interrupted:
         raise typer.Exit(130)
+
+
+def _partial_printer(interactive: bool):
+    """What the recognizer hears so far, overwritten in place on a terminal."""
+    if not _is_tty(sys.stderr):
+        return None
+
+    def show(text: str) -> None:
+        print(f"\r\033[K… {text[-100:]}", end="", file=sys.stderr, flush=True)
+
+    return show
 
 
 def _is_tty(stream) -> bool:

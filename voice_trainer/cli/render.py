@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from voice_trainer.events import CustomerLine, Event, Notice, PartialText, SessionEnded, StateEntered
+from voice_trainer.events import CustomerLine, Event, Notice, PartialText, SessionEnded, StateEntered, TraineeTurn
 
 UI = {
     "ru": {
@@ -28,11 +28,16 @@ def ui(lang: str) -> dict[str, str]:
     return UI.get(lang.split("-")[0], UI["en"])
 
 
-def conversation_printer(lang: str, out: Callable[[str], None]) -> Callable[[Event], None]:
+def conversation_printer(lang: str, out: Callable[[str], None], echo_trainee: bool = True) -> Callable[[Event], None]:
+    """Prints the call as it happens. `echo_trainee=False` when the trainee's words are already on screen
+    (typed at the prompt)."""
     words = ui(lang)
 
     def on_event(event: Event) -> None:
-        if isinstance(event, CustomerLine) and event.text:
+        if isinstance(event, TraineeTurn) and echo_trainee:
+            prefix = "\r\033[K" if event.source == "voice" and _stderr_is_tty() else ""
+            out(f"{prefix}{words['you']}: {event.text or '…'}")
+        elif isinstance(event, CustomerLine) and event.text:
             out(f"{words['customer']} [{words['anger']} {event.anger:.0f}]: {event.text}")
         elif isinstance(event, StateEntered) and event.phase == "ending":
             out(f"--- {words['outcome']}: {event.state}")
@@ -40,6 +45,15 @@ def conversation_printer(lang: str, out: Callable[[str], None]) -> Callable[[Eve
             out(f"[{event.kind}] {event.message}")
 
     return on_event
+
+
+def _stderr_is_tty() -> bool:
+    import sys
+
+    try:
+        return sys.stderr.isatty()
+    except (ValueError, AttributeError):
+        return False
 
 
 def debrief_text(result: dict[str, Any], lang: str) -> str:

@@ -31,12 +31,27 @@ def prompted_lines(ask: Callable[[], str]) -> Iterator[str]:
             yield line.strip()
 
 
-def run_text(session: Session, replies: Iterable[str], echo: Callable[[str], None] | None = None) -> None:
-    """Feed replies until the call reaches an ending or the replies run out. The caller finishes the session."""
+def run_text(
+    session: Session,
+    replies: Iterable[str],
+    echo: Callable[[str], None] | None = None,
+    after_turn: Callable[[Session, int], None] | None = None,
+) -> None:
+    """Feed replies until the call reaches an ending or the replies run out. The caller finishes the session.
+
+    `after_turn(session, since)` sees each batch of new events (from index `since`): the customer's voice
+    speaks his lines there.
+    """
+    since = len(session.events)
     session.start()
+    if after_turn:
+        after_turn(session, since)
     for reply in replies:
         if session.ended:
             break
         if echo:
             echo(reply)
+        since = len(session.events)
         session.trainee_says(reply, source="text")
+        if after_turn:
+            after_turn(session, since)
