@@ -76,8 +76,9 @@ def find_model(lang: str, explicit: Path | None = None, data_dir: Path | None = 
         return ModelLocation(_checked(Path(os.environ[MODEL_ENV]), f"${MODEL_ENV}"), MODEL_ENV, lang)
     data_dir = data_dir if data_dir is not None else _default_data_dir()
     for source, folder in (("./models", Path.cwd() / MODELS_DIRNAME), ("data dir", data_dir / MODELS_DIRNAME)):
-        for candidate in _lang_folders(folder, lang):
-            return ModelLocation(candidate, source, lang)
+        hits = _lang_folders(folder, lang)
+        if hits:
+            return ModelLocation(hits[0], source, lang)
     package = package_model(lang)
     if package is not None:
         return ModelLocation(package, f"package {_package_name(lang)}", lang)
@@ -97,7 +98,8 @@ def list_models(data_dir: Path | None = None) -> list[ModelInfo]:
         found.append((lang_of(env_path.name), MODEL_ENV, env_path))
     for source, folder in (("./models", Path.cwd() / MODELS_DIRNAME), ("data dir", data_dir / MODELS_DIRNAME)):
         for path in _model_folders(folder):
-            found.append((lang_of(path.name), source, path))
+            named_by = path.name if path.parent == folder else path.parent.name  # models/ru/<model>
+            found.append((lang_of(named_by), source, path))
     for lang in _package_langs():
         path = package_model(lang)
         if path is not None:
@@ -136,7 +138,7 @@ def _checked(path: Path, where: str) -> Path:
     if problem is not None:
         raise ModelError(
             f"{path} ({where}): not a usable Vosk model ({problem}); "
-            "point it at a model folder or unset it to search the usual places"
+            f"point {where} at a model folder, or leave it out to search the usual places"
         )
     return path
 
