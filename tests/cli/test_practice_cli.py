@@ -222,6 +222,19 @@ def test_data_dir_that_is_a_file_is_one_line_error(tmp_path):
     assert not_a_dir.read_text() == "I am a file\n"
 
 
+def test_data_dir_inside_a_file_is_one_line_error(tmp_path):
+    a_file = tmp_path / "data"
+    a_file.write_text("I am a file\n")
+    done = practice("--script", str(GOOD_CALL), data_dir=a_file / "sub")
+    assert_one_line_error(done, str(a_file))
+
+
+def test_data_dir_that_cannot_be_created_is_one_line_error():
+    cannot = Path("/proc/voice-trainer-data")  # not creatable, even for root
+    done = practice("--script", str(GOOD_CALL), data_dir=cannot)
+    assert_one_line_error(done, str(cannot))
+
+
 def test_practice_help_mentions_every_option():
     done = subprocess.run([CLI, "practice", "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
