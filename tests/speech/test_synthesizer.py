@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -119,10 +122,36 @@ def test_sentences_do_not_split_on_abbreviations_or_numbers():
     assert split_sentences(text) == ["Тариф на 2.5 гигабита, т.е. самый дорогой.", "Mr. Smith called twice today."]
 
 
+def test_a_trailing_off_ellipsis_before_a_lower_case_word_does_not_split():
+    assert split_sentences("Я жду... жду и жду, а мастера всё нет. Это безобразие!") == [
+        "Я жду... жду и жду, а мастера всё нет.",
+        "Это безобразие!",
+    ]
+
+
+def test_closing_quotes_stay_with_their_sentence():
+    assert split_sentences("Мне сказали: «Завтра приедем!» Никто не приехал.") == [
+        "Мне сказали: «Завтра приедем!»",
+        "Никто не приехал.",
+    ]
+
+
 def test_very_short_fragments_merge_with_the_next_sentence():
     assert split_sentences("Да. Нет. Я звоню уже третий раз.") == ["Да. Нет. Я звоню уже третий раз."]
     assert split_sentences("Я звоню уже третий раз. Ну?") == ["Я звоню уже третий раз. Ну?"]
     assert split_sentences("") == []
+
+
+def test_without_espeak_the_error_says_what_to_install():
+    # A process where pyttsx3 cannot load its espeak binding, as on a machine without espeak-ng.
+    code = (
+        "import sys\n"
+        "sys.modules['pyttsx3.drivers._espeak'] = None\n"
+        "from voice_trainer.speech.synthesizer import Pyttsx3Synthesizer, SynthesisError\n"
+        "try:\n    Pyttsx3Synthesizer('ru')\nexcept SynthesisError as err:\n    print(err)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "apt-get install espeak-ng" in done.stdout, done.stdout + done.stderr
 
 
 def test_fundamental_estimate_finds_a_known_tone():

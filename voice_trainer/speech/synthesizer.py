@@ -9,6 +9,7 @@ takes render jobs from a queue; every `Pyttsx3Synthesizer` submits its jobs ther
 from __future__ import annotations
 
 import builtins
+import itertools
 import queue
 import re
 import sys
@@ -99,14 +100,14 @@ def split_sentences(text: str) -> list[str]:
 
 def _ends_sentence(text: str, match: re.Match[str]) -> bool:
     punct = match.group(0).rstrip("\"'»”)]")
-    if punct != ".":
+    if "!" in punct or "?" in punct:
         return True
-    before = text[: match.start()].split()
-    word = before[-1].lower() if before else ""
-    if word.strip("(\"'«") in _ABBREVIATIONS:
-        return False
     after = text[match.end() :].lstrip()
-    return not (after and after[0].islower())
+    if after and after[0].islower():  # "т.е. мы", "Я жду... жду"
+        return False
+    before = text[: match.start()].split()
+    word = before[-1].lower().strip("(\"'«") if before else ""
+    return not (punct == "." and word in _ABBREVIATIONS)
 
 
 def _merge_short(pieces: list[str]) -> list[str]:
@@ -220,7 +221,7 @@ class Pyttsx3Synthesizer:
         self.voice_id = _choose_voice(voices, lang, voice)
         self._pitch_supported = self._worker.submit(_supports_pitch).result()
         self._tmp = tempfile.TemporaryDirectory(prefix="vt-synth-")
-        self._count = 0
+        self._line_numbers = itertools.count(1)
         self._closed = False
 
     def render(self, text: str, prosody: Prosody) -> AudioChunk:
@@ -228,8 +229,7 @@ class Pyttsx3Synthesizer:
             raise SynthesisError("the synthesizer is closed")
         if not text.strip():
             return AudioChunk(b"", RATE_HZ)
-        self._count += 1
-        path = Path(self._tmp.name) / f"line-{threading.get_ident()}-{self._count}.wav"
+        path = Path(self._tmp.name) / f"line-{next(self._line_numbers)}.wav"
         job = _RenderJob(self.voice_id, text, prosody, path, self._pitch_supported)
         self._worker.submit(job).result()
         return _read_wav(path)
