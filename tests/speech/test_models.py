@@ -232,3 +232,64 @@ def test_a_whole_model_installed_from_a_zip_loads_and_recognizes(places, ko_mode
     model = load_model(find_model("ko", None, data).path)
     assert find_model("ko", None, data).path == path
     assert transcribe_file(espeak_wav("감사합니다", pad_ms=500), model, ["감사합니다", "여보세요"]).text == "감사합니다"
+
+
+class _FlakyServer:
+    """A local HTTP server for one file: the first GET drops the connection halfway; Range is honoured."""
+
+    def __init__(self, payload: bytes):
+        import http.server
+        import threading
+
+        self.payload = payload
+        self.ranges: list[str | None] = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                wanted = self.headers.get("Range")
+                server.ranges.append(wanted)
+                start = int(wanted.split("=")[1].rstrip("-")) if wanted else 0
+                body = server.payload[start:]
+                self.send_response(206 if wanted else 200)
+                self.send_header("Content-Length", str(len(body)))
+                if wanted:
+                    self.send_header("Content-Range", f"bytes {start}-{len(server.payload) - 1}/{len(server.payload)}")
+                self.end_headers()
+                if len(server.ranges) == 1:
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    self.connection.shutdown(2)  # the network drops mid-download
+                    return
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/vosk-model-small-ko-test.zip"
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_http_download_dropped_midway_is_an_error_then_resumes_with_a_range_request(places, small_zip):
+    _, data = places
+    server = _FlakyServer(small_zip.read_bytes())
+    try:
+        with pytest.raises(ModelError, match="models install ko"):
+            install_model("ko", data, url=server.url, progress=False)
+        part = data / "models" / ".downloads" / "vosk-model-small-ko-test.zip.part"
+        kept = part.stat().st_size
+        assert 0 < kept < len(server.payload)
+        assert not (data / "models" / "vosk-model-small-ko-test").exists()
+
+        path = install_model("ko", data, url=server.url, progress=False)
+    finally:
+        server.close()
+
+    assert server.ranges == [None, f"bytes={kept}-"]
+    assert model_problem(path) is None

@@ -251,6 +251,7 @@ def _folder_name(url: str, lang: str) -> str:
 
 def _download(url: str, part: Path, lang: str, progress: bool) -> bool:
     """Fetches `url` into `part`, continuing an existing partial file; True when it resumed."""
+    import http.client
     import urllib.error
 
     offset = part.stat().st_size if part.exists() else 0
@@ -261,7 +262,7 @@ def _download(url: str, part: Path, lang: str, progress: bool) -> bool:
             while block := source.read(_BLOCK_BYTES):
                 out.write(block)
                 advance(len(block))
-    except (urllib.error.URLError, OSError, ValueError) as err:
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as err:
         reason = getattr(err, "reason", None) or err
         raise ModelError(
             f"could not download {url} ({reason}); check the connection and run "

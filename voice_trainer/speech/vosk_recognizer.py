@@ -142,13 +142,18 @@ class VoskRecognizer:
 
     def _make_kaldi(self) -> vosk.KaldiRecognizer:
         vosk.SetLogLevel(VOSK_LOG_LEVEL)
-        try:
-            if self.grammar_json is not None:
+        if self.grammar_json is not None:
+            try:
                 kaldi = vosk.KaldiRecognizer(self._model, self.rate_hz, self.grammar_json)
-            else:
+            except Exception:  # the model cannot take a grammar after all: recognize freely
+                self.grammar_json, self.missing_words = None, []
+        if self.grammar_json is None:
+            try:
                 kaldi = vosk.KaldiRecognizer(self._model, self.rate_hz)
-        except Exception as err:
-            raise ModelError(f"vosk could not start a recognizer ({err}); check the model with `voice-trainer models list`") from None
+            except Exception as err:
+                raise ModelError(
+                    f"vosk could not start a recognizer ({err}); check the model with `voice-trainer models list`"
+                ) from None
         kaldi.SetWords(True)
         if hasattr(kaldi, "SetPartialWords"):
             kaldi.SetPartialWords(True)
