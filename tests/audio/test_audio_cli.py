@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -90,3 +91,18 @@ def test_an_unknown_microphone_is_one_line_on_stderr(cli_env):
     assert done.returncode == 5
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert "nosuchdevice" in done.stderr and "pulse" in done.stderr
+
+
+def test_ctrl_c_stops_mic_check_cleanly_with_the_summary(cli_env):
+    proc = subprocess.Popen(
+        [CLI, "mic-check", "--seconds", "60", "--lang", "ru"], env=cli_env, cwd=Path(cli_env["VOICE_TRAINER_DATA"]).parent,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    for line in proc.stderr:
+        if line.startswith("listening on"):
+            break
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert out.startswith("peak level: ")
+    assert "Traceback" not in err

@@ -44,41 +44,47 @@ def mic_check(
 ) -> None:
     """Show the microphone level live and, when a speech model is found, what it hears."""
     from voice_trainer.audio.devices import pick_input
-    from voice_trainer.audio.streams import MicStream, level_dbfs
+    from voice_trainer.audio.streams import MicStream
     from voice_trainer.clock import MonotonicClock
 
     device = pick_input(input_device)
     recognizer = _recognizer(lang, model)
     clock = MonotonicClock()
     live = sys.stderr.isatty()
-    peak_dbfs = -120.0  # what level_dbfs gives for digital silence
-    partial = ""
-    typer.echo(f"listening on {device.label()} for {seconds:g} s (Ctrl-C stops)", err=True)
-    with MicStream(device, clock=clock) as mic:
-        end_ms = clock.now_ms() + 1000 * seconds
-        next_line_ms = 0.0
-        try:
-            while clock.now_ms() < end_ms:
-                chunk = mic.read(0.2)
-                if chunk is None:
-                    continue
-                level = level_dbfs(chunk)
-                peak_dbfs = max(peak_dbfs, level)
-                if recognizer is not None:
-                    partial = recognizer.accept(chunk)
-                if live:
-                    sys.stderr.write(f"\r{_meter(level)} {partial[-30:]:<30}")
-                    sys.stderr.flush()
-                elif clock.now_ms() >= next_line_ms:  # a pipe gets a line twice a second, not 33 redraws
-                    typer.echo(f"{_meter(level)} {partial}".rstrip(), err=True)
-                    next_line_ms = clock.now_ms() + 500
-        except KeyboardInterrupt:
-            pass
+    levels = [-120.0]  # what level_dbfs gives for digital silence
+    try:
+        with MicStream(device, clock=clock) as mic:
+            typer.echo(f"listening on {device.label()} for {seconds:g} s (Ctrl-C stops)", err=True)
+            _show_levels(mic, clock, seconds, recognizer, live, levels)
+    except KeyboardInterrupt:
+        pass  # Ctrl-C is how a user ends the check: report what was measured
     if live:
         sys.stderr.write("\n")
-    typer.echo(f"peak level: {peak_dbfs:.1f} dBFS")
+    typer.echo(f"peak level: {max(levels):.1f} dBFS")
     if recognizer is not None:
         typer.echo(f"heard: {recognizer.finish().text or '(nothing)'}")
+
+
+def _show_levels(mic, clock, seconds: float, recognizer, live: bool, levels: list[float]) -> None:
+    """The meter (and partial text) for `seconds`; each block's level is appended to `levels`."""
+    from voice_trainer.audio.streams import level_dbfs
+
+    end_ms = clock.now_ms() + 1000 * seconds
+    next_line_ms = 0.0
+    partial = ""
+    while clock.now_ms() < end_ms:
+        chunk = mic.read(0.2)
+        if chunk is None:
+            continue
+        levels.append(level_dbfs(chunk))
+        if recognizer is not None:
+            partial = recognizer.accept(chunk)
+        if live:
+            sys.stderr.write(f"\r{_meter(levels[-1])} {partial[-30:]:<30}")
+            sys.stderr.flush()
+        elif clock.now_ms() >= next_line_ms:  # a pipe gets a line twice a second, not 33 redraws
+            typer.echo(f"{_meter(levels[-1])} {partial}".rstrip(), err=True)
+            next_line_ms = clock.now_ms() + 500
 
 
 def _meter(level_dbfs: float) -> str:
