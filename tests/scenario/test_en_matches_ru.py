@@ -2,15 +2,21 @@
 
 Scripts, reports and progress compare calls across languages by ids, so both files must name the same
 moves, states, endings, personas, policies, phases, rubric items and customer line keys, and give the
-personas the same numbers.
+personas the same numbers. The same scripted call (tests/scripts/ru and tests/scripts/en) ends the
+same way in both languages.
 """
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
+from voice_trainer.practice.text import run_text, script_lines
 from voice_trainer.scenario.loader import load
 from voice_trainer.scenario.schema import ScenarioFile
+from voice_trainer.session import Session
 
 RU = load("razryv", "ru").data
 EN = load("razryv", "en").data
@@ -95,3 +101,39 @@ def test_rules_auto_rules_and_reactions_are_the_same_logic():
 def test_rubric_items_are_met_under_the_same_conditions():
     for en, ru in zip(EN.rubric.items, RU.rubric.items):
         assert (en.met, en.applies, en.evidence, en.phase) == (ru.met, ru.applies, ru.evidence, ru.phase), en.id
+
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+HEADER = re.compile(r"#\s*persona=(\w+)\s+policy=(\w+)")
+
+
+def script_cases():
+    for ru_script in sorted((SCRIPTS / "ru").glob("*.txt")):
+        for line in ru_script.read_text(encoding="utf-8").splitlines():
+            m = HEADER.match(line)
+            if m:
+                yield pytest.param(ru_script.name, *m.groups(), id=f"{ru_script.stem}[{m[1]},{m[2]}]")
+
+
+def test_every_russian_script_has_an_english_twin_with_the_same_headers():
+    for ru_script in (SCRIPTS / "ru").glob("*.txt"):
+        en_script = SCRIPTS / "en" / ru_script.name
+        assert en_script.is_file(), en_script
+        headers = [HEADER.match(line).groups() for line in ru_script.read_text(encoding="utf-8").splitlines()
+                   if HEADER.match(line)]
+        assert headers == [HEADER.match(line).groups() for line in en_script.read_text(encoding="utf-8").splitlines()
+                           if HEADER.match(line)], ru_script.name
+
+
+def call_summary(lang: str, name: str, persona: str, policy: str, data_dir: Path) -> tuple:
+    session = Session(load("razryv", lang), persona=persona, policy=policy, seed=1, data_dir=data_dir)
+    run_text(session, script_lines(SCRIPTS / lang / name))
+    result = session.finish()
+    return result["outcome"], sorted(result["met"]), sorted(p["flag"] for p in result["penalties"])
+
+
+@pytest.mark.parametrize("name,persona,policy", list(script_cases()))
+def test_the_same_call_in_english_ends_as_in_russian(name, persona, policy, tmp_path):
+    ru = call_summary("ru", name, persona, policy, tmp_path / "ru")
+    en = call_summary("en", name, persona, policy, tmp_path / "en")
+    assert en == ru
