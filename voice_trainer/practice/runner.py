@@ -79,6 +79,24 @@ def make_recognizer(model, scenario: Scenario, voice: VoiceSettings):
     return VoskRecognizer(model, grammar=grammar_phrases(scenario) if voice.grammar else None)
 
 
+def warm_up(model) -> None:
+    """Decode a moment of silence: the first decode pages in the model's graph, which would otherwise
+    land on the trainee's first turn."""
+    from voice_trainer.audio.chunk import AudioChunk
+    from voice_trainer.speech.vosk_recognizer import VoskRecognizer
+
+    recognizer = VoskRecognizer(model)
+    recognizer.accept(AudioChunk(bytes(2 * recognizer.rate_hz // 2), recognizer.rate_hz))
+    recognizer.finish()
+
+
+def _warm_up_understanding(session: Session, scenario: Scenario) -> None:
+    """Morphology dictionaries load on first use; let that happen while the customer talks."""
+    examples = [e for move in scenario.data.moves.values() for e in move.examples][:1]
+    for example in examples:
+        session.conversation.understand(example)
+
+
 def finish_files(session: Session, recorder, data_dir: Path, say: Print) -> None:
     """Close the recording, write the transcript, index the session. Each step on its own: one failing
     must not cost the others."""
@@ -224,7 +242,9 @@ def _voice(settings, scenario, data_dir, observers, say, on_session, on_partial)
         try:
             from voice_trainer.speech.vosk_recognizer import load_model
 
-            model_future.set_result(load_model(location.path))
+            model = load_model(location.path)
+            warm_up(model)
+            model_future.set_result(model)
         except BaseException as err:  # handed to the main thread
             model_future.set_exception(err)
 
@@ -241,6 +261,7 @@ def _voice(settings, scenario, data_dir, observers, say, on_session, on_partial)
             on_mic=recorder.add_mic, on_partial=on_partial,
         )
         loop.begin()
+        _warm_up_understanding(session, scenario)
         loop.recognizer = make_recognizer(model_future.result(), scenario, voice)
         with MicStream(mic_device, clock=session.clock) as mic:
             loop.mic = mic
