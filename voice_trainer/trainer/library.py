@@ -202,8 +202,7 @@ class Library:
                 path.chmod(0o600)
         return conn
 
-    @staticmethod
-    def _retry(action, attempts: int = 50):
+    def _retry(self, action, attempts: int = 50):
         for n in range(attempts):
             try:
                 return action()
@@ -213,6 +212,15 @@ class Library:
                 time.sleep(0.05)  # another process holds the lock; not waiting on behaviour of our own
 
     def _write(self, sql: str, params: tuple = ()) -> None:
+        try:
+            self._write_once(sql, params)
+        except sqlite3.DatabaseError as err:
+            raise SessionError(
+                f"{self.index_path}: the session index cannot be updated ({err}); "
+                "if it persists, delete the file, it is rebuilt from the session folders"
+            ) from None
+
+    def _write_once(self, sql: str, params: tuple) -> None:
         def run():
             self._conn.execute("BEGIN IMMEDIATE")
             try:
