@@ -92,6 +92,18 @@ CASES = {
         replace('title: "Ни единого разрыва"', 'title: "Ни единого разрыва'),
         [Problem(None, "not valid YAML")],
     ),
+    "python_tag": (
+        replace('title: "Ни единого разрыва"', "title: !!python/name:os.system"),
+        [Problem(None, "not valid YAML", at="title: !!python/name:os.system")],
+    ),
+    "undefined_alias": (
+        replace('title: "Ни единого разрыва"', "title: *name"),
+        [Problem(None, "not valid YAML", at="title: *name")],
+    ),
+    "two_documents": (
+        lambda text: text + "---\nscenario: other\n",
+        [Problem(None, "one scenario per file", at="---\n")],
+    ),
     "empty_file": (lambda text: "", [Problem(None, "empty")]),
     "only_comments": (lambda text: "# nothing here yet\n", [Problem(None, "empty")]),
     "a_list_not_a_mapping": (lambda text: "- one\n- two\n", [Problem(None, "mapping")]),

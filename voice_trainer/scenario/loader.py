@@ -87,7 +87,10 @@ def load_file(path: Path) -> Scenario:
     file = str(path)
     text = _read_text(path)
     tree = _compose(file, text)
-    raw = yaml.load(text, Loader=_Loader)
+    try:
+        raw = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as err:  # e.g. a !!python tag: composes, but safe loading refuses to build it
+        raise _yaml_error(file, err) from None
     if not isinstance(raw, dict):
         raise ScenarioError(file, "the file must be a YAML mapping with keys like 'scenario', 'moves', 'states'", line=1)
     errors = _duplicate_keys(file, tree)
@@ -128,14 +131,19 @@ def _compose(file: str, text: str) -> yaml.Node:
     try:
         tree = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        problem = getattr(err, "problem", None) or str(err)
-        raise ScenarioError(
-            file, f"not valid YAML: {problem}; fix the syntax", line=mark.line + 1 if mark else None
-        ) from None
+        raise _yaml_error(file, err) from None
     if tree is None:
         raise ScenarioError(file, "the file is empty; start from scenarios/razryv.en.yaml", line=1)
     return tree
+
+
+def _yaml_error(file: str, err: yaml.YAMLError) -> ScenarioError:
+    mark = getattr(err, "problem_mark", None)
+    problem = getattr(err, "problem", None) or str(err)
+    if "another document" in problem:
+        return ScenarioError(file, "a second YAML document starts here ('---'); keep one scenario per file",
+                             line=mark.line + 1 if mark else None)
+    return ScenarioError(file, f"not valid YAML: {problem}; fix the syntax", line=mark.line + 1 if mark else None)
 
 
 def line_of(tree: yaml.Node, loc: tuple[Any, ...]) -> int | None:
