@@ -115,6 +115,7 @@ class Utterance:
     tokens: tuple[Token, ...]
     words: tuple[frozenset[int], ...]
     negated: tuple[bool, ...]
+    present: frozenset[int] = frozenset()  # every lexicon word found anywhere in the utterance
 
 
 def negated_positions(tokens: list[Token] | tuple[Token, ...]) -> tuple[bool, ...]:
@@ -172,7 +173,8 @@ class Lexicon:
         return wid
 
     def read(self, tokens: list[Token]) -> Utterance:
-        return Utterance(tuple(tokens), tuple(self.token_words(t.surface, t.lemmas) for t in tokens), negated_positions(tokens))
+        words = tuple(self.token_words(t.surface, t.lemmas or (t.lemma,)) for t in tokens)
+        return Utterance(tuple(tokens), words, negated_positions(tokens), frozenset().union(*words))
 
     @lru_cache(maxsize=20_000)
     def token_words(self, surface: str, lemmas: tuple[str, ...]) -> frozenset[int]:
@@ -225,6 +227,7 @@ class CompiledPattern:
             for alt in group:
                 self._by_first.setdefault(alt[0], []).append((g, alt))
         self._firsts = frozenset(self._by_first)
+        self._group_firsts = tuple(frozenset(alt[0] for alt in group) for group in self.groups)
 
     def hits(self, u: Utterance) -> list[tuple[int, int, int]]:
         """(start, end, group) for every place an alternative of a group occurs."""
@@ -243,8 +246,11 @@ class CompiledPattern:
         return found
 
     def match(self, u: Utterance) -> PatternMatch:
-        hits = sorted(set(self.hits(u)))
         need = len(self.groups)
+        possible = sum(1 for firsts in self._group_firsts if firsts & u.present)
+        if possible < need:  # most patterns, most of the time: skip the word-by-word search
+            return PatternMatch((), possible, need)
+        hits = sorted(set(self.hits(u)))
         spans = []
         for i, (start, _, _) in enumerate(hits):
             seen: dict[int, int] = {}
