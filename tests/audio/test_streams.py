@@ -60,7 +60,8 @@ def test_the_microphone_hears_what_is_played_into_it(headset, line, tmp_path):
         heard = joined(record_mic(mic, finished))
     assert rms(silence) < 50
     assert rms(heard) > 10 * max(rms(silence), 1.0)
-    assert loud_span_ms(heard) == pytest.approx(loud_span_ms(line), rel=0.1)
+    # as long as what was played (paplay may stretch it with gaps on a loaded machine)
+    assert 0.85 * loud_span_ms(line) <= loud_span_ms(heard) <= 1.5 * loud_span_ms(line), f"{loud_span_ms(heard)} ms"
 
 
 def test_microphone_chunks_are_stamped_back_to_back_on_the_session_timeline(headset):
@@ -88,9 +89,11 @@ def test_the_speaker_plays_a_line_whole(headset, line, tmp_path):
         with SpeakerStream(pick_output(None), clock=clock) as speaker:
             result = speaker.play(line)
     heard = read_wav(recording)
+    measured = f"line {line.duration_ms:.0f} ms, {result}, heard {loud_span_ms(heard):.0f} ms, {speaker.underruns} underruns"
     assert not result.interrupted
-    assert result.end_ms - result.start_ms == pytest.approx(line.duration_ms, rel=0.25)
-    assert loud_span_ms(heard) == pytest.approx(loud_span_ms(line), rel=0.1)
+    # Whole: nothing cut off. A loaded machine may stretch it with gaps (underruns), never shorten it.
+    assert 0.9 * line.duration_ms <= result.end_ms - result.start_ms <= 1.5 * line.duration_ms, measured
+    assert 0.9 * loud_span_ms(line) <= loud_span_ms(heard) <= 1.5 * loud_span_ms(line), measured
     assert rms(heard) > 0.5 * rms(line)
 
 
@@ -102,7 +105,8 @@ def test_audio_at_another_rate_is_resampled_to_the_speaker(headset, line, tmp_pa
     with headset.record_speaker(tmp_path / "speaker.wav") as recording:
         with SpeakerStream(pick_output(None), rate_hz=22050, clock=MonotonicClock()) as speaker:
             speaker.play(at_16k)
-    assert loud_span_ms(read_wav(recording)) == pytest.approx(loud_span_ms(line), rel=0.1)
+    heard_ms = loud_span_ms(read_wav(recording))
+    assert 0.9 * loud_span_ms(line) <= heard_ms <= 1.5 * loud_span_ms(line), f"heard {heard_ms:.0f} ms"
 
 
 def test_a_stop_event_cuts_playback_within_a_block(headset, line, tmp_path):
@@ -188,5 +192,6 @@ def test_a_headset_that_vanishes_mid_stream_is_an_audio_device_error(tmp_path):
         cwd=repo, env={**os.environ, "PYTHONPATH": str(repo)}, capture_output=True, text=True, timeout=120,
     )
     lines = done.stdout.splitlines()
+    assert len(lines) == 2, done.stdout + done.stderr
     assert lines[0].startswith("mic error: input device") and "stopped delivering audio" in lines[0], done.stdout + done.stderr
     assert lines[1].startswith("speaker error: output device") and "check the headset" in lines[1], done.stdout + done.stderr

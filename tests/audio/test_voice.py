@@ -183,8 +183,9 @@ def test_the_real_voice_speaks_a_three_sentence_line_on_the_headset(headset, tmp
     measured = f"rendered {rendered_ms:.0f} ms, played {result}, heard span {loud_span_ms(heard):.0f} ms"
     assert not result.interrupted, measured
     assert said_at_ms <= result.start_ms < result.end_ms, measured
-    assert result.end_ms - result.start_ms == pytest.approx(rendered_ms, rel=0.3), measured
-    assert loud_span_ms(heard) == pytest.approx(rendered_ms, rel=0.25), measured
+    # all three sentences, in one piece; a loaded machine may stretch playback (gaps), never shorten it
+    assert 0.85 * rendered_ms <= result.end_ms - result.start_ms <= 1.5 * rendered_ms, measured
+    assert 0.75 * rendered_ms <= loud_span_ms(heard) <= 1.5 * rendered_ms, measured
 
 
 @pytest.mark.audio

@@ -34,7 +34,11 @@ class PlaybackResult:
 
 
 class MicStream:
-    """The trainee's microphone: `with MicStream(dev, clock=c) as mic: chunk = mic.read(0.1)`."""
+    """The trainee's microphone: `with MicStream(dev, clock=c) as mic: chunk = mic.read(0.1)`.
+
+    Leave `rate_hz` None (the device's own rate) and let the recognizer resample: asking the sound
+    server to convert costs latency (PulseAudio delayed a 16 kHz stream by ~1.7 s in our tests).
+    """
 
     def __init__(
         self,
@@ -148,6 +152,7 @@ class SpeakerStream:
         self.block_frames = max(1, self.rate_hz * block_ms // 1000)
         self.clock = clock
         self.on_block = on_block  # sees exactly what is played, stamped where it is heard
+        self.underruns = 0
         self._stream: Any = None
         self._lock = threading.Lock()
 
@@ -206,7 +211,8 @@ class SpeakerStream:
                 block = chunk.audio[offset : offset + block_bytes]
                 if start_ms is None:
                     start_ms = self.clock.now_ms() + latency_ms  # first sample leaves the buffer then
-                stream.write(block)
+                if stream.write(block):
+                    self.underruns += 1  # we were late: the listener heard a gap
                 if self.on_block is not None:
                     at_ms = start_ms + 1000.0 * (offset // 2) / self.rate_hz
                     self.on_block(AudioChunk(block, self.rate_hz, 1, 2, at_ms))
