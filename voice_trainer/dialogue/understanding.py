@@ -43,6 +43,8 @@ class MoveClassifier:
     example_threshold = 0.86
     # Example matching is only trusted for utterances of a few words or more; short ones are too easy to confuse.
     example_min_tokens = 3
+    # Scores below this are noise (any two sentences share some letters); they are left out of `scores`.
+    near_miss_score = 0.5
 
     def __init__(self, moves: dict[str, Move], lang: str):
         self._lemmatizer = lemmatizer_for(lang)
@@ -75,7 +77,7 @@ class MoveClassifier:
         scores: dict[str, float] = {}
         for move in self._moves:
             score, position = self._score(move, utterance, lemma_key)
-            if score > 0:
+            if score >= self.near_miss_score:
                 scores[move.name] = round(score, 3)
             if position is not None:
                 found.append((position, move.name))
