@@ -115,10 +115,16 @@ class EndOfTurnDetector:
         self._speaking = False
         self._start_ms = 0.0
         self._last_voiced_end_ms = 0.0
+        self._silence_ms = 0.0
 
     @property
     def speaking(self) -> bool:
         return self._speaking
+
+    @property
+    def silence_ms(self) -> float:
+        """Inside a turn: how long since the last voiced frame (0 while the trainee is talking)."""
+        return self._silence_ms if self._speaking else 0.0
 
     def feed(self, chunk: AudioChunk) -> list[TurnSignal]:
         signals: list[TurnSignal] = []
@@ -184,6 +190,7 @@ class EndOfTurnDetector:
 
     def _start_turn(self, start_ms: float, last_voiced_end_ms: float, signals: list[TurnSignal]) -> None:
         self._speaking = True
+        self._silence_ms = 0.0
         self._start_ms = start_ms
         self._last_voiced_end_ms = last_voiced_end_ms
         signals.append(SpeechStarted(start_ms))
@@ -201,6 +208,7 @@ class EndOfTurnDetector:
         signals.append(SpeechAudio(self._chunk(frame)))
         if frame.voiced:
             self._last_voiced_end_ms = frame.end_ms
+        self._silence_ms = frame.end_ms - self._last_voiced_end_ms
         if frame.end_ms - self._last_voiced_end_ms >= self.trailing_silence_ms:
             self._end_turn("silence", signals)
 

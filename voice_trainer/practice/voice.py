@@ -22,6 +22,13 @@ class Microphone(Protocol):
     def read(self, timeout_s: float) -> AudioChunk | None: ...
 
 
+# FinalResult runs this long into a pause, while the end-of-turn rule is still waiting: if the pause
+# does end the turn, the words are already final. 300 ms before the rule fires covers FinalResult on a
+# small model on two cores.
+EARLY_FINAL_BEFORE_END_MS = 300
+EARLY_FINAL_MIN_SILENCE_MS = 200
+
+
 @dataclass(frozen=True)
 class LoopSettings:
     barge_in: bool = False
@@ -52,6 +59,9 @@ class VoiceLoop:
         self.on_partial = on_partial
         self._speech: Speech | None = None
         self._pending_timing: dict | None = None
+        self._held: list[AudioChunk] = []  # silence after an early final, fed only if the trainee goes on
+        self._finalized_early = False
+        self._early_final_ms = max(EARLY_FINAL_MIN_SILENCE_MS, detector.trailing_silence_ms - EARLY_FINAL_BEFORE_END_MS)
         self._speech_turn = 0
         self._partial = ""
 
@@ -127,6 +137,7 @@ class VoiceLoop:
     def _on_signal(self, signal) -> None:
         if isinstance(signal, SpeechStarted):
             self._partial = ""
+            self._held, self._finalized_early = [], False
             if self.customer_speaking():
                 self._speech.stop()  # type: ignore[union-attr]
                 self._speech.wait(1.0)  # type: ignore[union-attr]
@@ -134,9 +145,25 @@ class VoiceLoop:
                 self.session.emit(BargeIn(turn=self.session.turn))
             self.session.emit(TurnStarted(turn=self.session.turn + 1))
         elif isinstance(signal, SpeechAudio):
-            self._feed(signal.chunk)
+            self._on_turn_audio(signal.chunk)
         elif isinstance(signal, TurnEnded):
+            self._held, self._finalized_early = [], False
             self._end_turn(signal)
+
+    def _on_turn_audio(self, chunk: AudioChunk) -> None:
+        silence_ms = self.detector.silence_ms
+        if self._finalized_early:
+            self._held.append(chunk)
+            if silence_ms == 0:  # the trainee went on: the pause belongs to the turn after all
+                for held in self._held:
+                    self._feed(held)
+                self._held, self._finalized_early = [], False
+            return
+        self._feed(chunk)
+        close = getattr(self.recognizer, "close_utterance", None)
+        if close is not None and silence_ms >= self._early_final_ms:
+            close()
+            self._finalized_early = True
 
     def _feed(self, chunk: AudioChunk) -> None:
         partial = self.recognizer.accept(chunk)

@@ -134,11 +134,26 @@ class VoskRecognizer:
             self._feed(self._resampler.convert(_empty_like(self._resampler), last=True).audio)
             self._resampler = None
 
+    def close_utterance(self) -> None:
+        """Finalize what was said so far, keeping the turn open (a pause that may end it).
+
+        FinalResult is the slow step at the end of a turn; doing it during the trailing silence
+        takes it off the reply latency. If the trainee goes on, the next words start a new utterance
+        whose times are anchored at its own first chunk.
+        """
+        if not self._fed_since_close:
+            return
+        self._closed_words += self._words(self._kaldi.FinalResult())
+        self._kaldi = self._make_kaldi()
+        self._turn_origin_ms = None
+        self._fed_since_close = False
+
     def _new_turn(self) -> None:
         self._kaldi = self._make_kaldi()
         self._resampler: StreamResampler | None = None
         self._turn_origin_ms: float | None = None
         self._closed_words: list[Word] = []
+        self._fed_since_close = False
 
     def _make_kaldi(self) -> vosk.KaldiRecognizer:
         vosk.SetLogLevel(VOSK_LOG_LEVEL)
