@@ -11,8 +11,8 @@ from pathlib import Path
 CLI = shutil.which("voice-trainer", path=str(Path(sys.executable).parent)) or "voice-trainer"
 SCRIPT = Path(__file__).resolve().parent / "scripts" / "ru" / "good_understood.txt"
 
-# Per-run identity and wall-clock timing; everything else must repeat exactly.
-VOLATILE = {"session_id", "folder", "started_at", "t_ms", "start_ms", "end_ms", "reply_start_ms", "reply_latency_ms"}
+# Per-run identity and wall-clock timing (every field named *_ms); everything else must repeat exactly.
+VOLATILE = {"session_id", "folder", "started_at"}
 
 
 def play(data_dir: Path, *args: str) -> tuple[dict, list[dict]]:
@@ -28,7 +28,7 @@ def play(data_dir: Path, *args: str) -> tuple[dict, list[dict]]:
 
 def stable(value):
     if isinstance(value, dict):
-        return {k: stable(v) for k, v in value.items() if k not in VOLATILE}
+        return {k: stable(v) for k, v in value.items() if k not in VOLATILE and not k.endswith("_ms")}
     if isinstance(value, list):
         return [stable(v) for v in value]
     return value
