@@ -11,8 +11,9 @@ Syntax (one pattern per string):
     ... ~N                     at the end: all groups within N words (default 10)
 Examples: "какой|что за + модем*|роутер*", "офис* + приглаша*!|приход*!", "извините + вопрос* ~3".
 
-Speech recognition misspells: a word of six letters or more also matches a token one edit away
-(two for long words), so "рызрывы" still counts as "разрыв*".
+Speech recognition misspells: a pattern word of five letters or more (six without a dictionary) also
+matches a token one edit away (two for long words), so "рызрывы" still counts as "разрыв*". With a
+dictionary (Russian), only tokens the dictionary doesn't know are taken for misrecognitions.
 """
 
 from __future__ import annotations
@@ -136,8 +137,12 @@ def negated_positions(tokens: list[Token] | tuple[Token, ...]) -> tuple[bool, ..
 class Lexicon:
     """Every distinct word of a scenario's patterns; each utterance token is matched against all of them once."""
 
-    def __init__(self, lemmatizer: Lemmatizer, fuzzy_min_len: int = 6, long_word_len: int = 12):
+    def __init__(self, lemmatizer: Lemmatizer, fuzzy_min_len: int | None = None, long_word_len: int = 12):
         self._lemmatizer = lemmatizer
+        self._is_known = getattr(lemmatizer, "is_known", None)
+        # With a dictionary, only unknown tokens are taken for misrecognitions, so shorter words are safe too.
+        if fuzzy_min_len is None:
+            fuzzy_min_len = 5 if self._is_known else 6
         self._ids: dict[Word, int] = {}
         self._by_surface: dict[str, set[int]] = {}
         self._by_lemma: dict[str, set[int]] = {}
@@ -184,8 +189,7 @@ class Lexicon:
             for end in range(1, len(form) + 1):
                 found.update(self._by_prefix.get(form[:end], ()))
         # A word from the dictionary is what it says ("придете" is not a misheard "привет").
-        is_known = getattr(self._lemmatizer, "is_known", None)
-        if len(surface) >= self._fuzzy_min_len and not (is_known and is_known(surface)):
+        if len(surface) >= self._fuzzy_min_len and not (self._is_known and self._is_known(surface)):
             found.update(self._near_misses(surface))
         return frozenset(found)
 
