@@ -198,28 +198,28 @@ class SpeakerStream:
     def _play(self, chunk: AudioChunk, stop: threading.Event | None) -> PlaybackResult:
         sd = sounddevice()
         stream = self._stream
-        block_bytes = self.block_frames * 2
         latency_ms = 1000.0 * float(stream.latency)
         start_ms: float | None = None
-        interrupted = False
         try:
             stream.start()
-            for offset in range(0, len(chunk.audio), block_bytes):
+            for offset, block in self._blocks(chunk.audio):
                 if stop is not None and stop.is_set():
-                    interrupted = True
                     break
-                block = chunk.audio[offset : offset + block_bytes]
                 if start_ms is None:
-                    start_ms = self.clock.now_ms() + latency_ms  # first sample leaves the buffer then
-                if stream.write(block):
-                    self.underruns += 1  # we were late: the listener heard a gap
+                    # Into an empty buffer, which the server starts playing at once; an estimate
+                    # with the reported latency added came out ~150 ms late on PulseAudio.
+                    start_ms = self.clock.now_ms()
+                self._write(stream, block)
                 if self.on_block is not None:
                     at_ms = start_ms + 1000.0 * (offset // 2) / self.rate_hz
                     self.on_block(AudioChunk(block, self.rate_hz, 1, 2, at_ms))
+            else:
+                self._play_out(stream, latency_ms, stop)
+            interrupted = stop is not None and stop.is_set()
             if interrupted:
                 stream.abort()  # drop what is buffered: barge-in must be silent at once
             else:
-                stream.stop()  # returns when the buffer has been played out
+                stream.stop()
         except sd.PortAudioError as err:
             raise AudioDeviceError(
                 f"output device {self.device.label()} failed during playback: {err}; check the headset"
@@ -228,6 +228,29 @@ class SpeakerStream:
         if start_ms is None:
             start_ms = end_ms
         return PlaybackResult(start_ms, max(start_ms, end_ms), interrupted)
+
+    def _blocks(self, audio: bytes):
+        block_bytes = self.block_frames * 2
+        for offset in range(0, len(audio), block_bytes):
+            yield offset, audio[offset : offset + block_bytes]
+
+    def _play_out(self, stream: Any, latency_ms: float, stop: threading.Event | None) -> None:
+        """Push a buffer's worth of silence so the line's last samples are heard before we return.
+
+        Stopping the stream does not wait for its buffer here (ALSA's pulse plugin drops it on the
+        next start), which cut the end off every sentence; after a full buffer of silence, only
+        silence can be dropped, and the return time is when the line really ended.
+        """
+        silence = bytes(self.block_frames * 2)
+        blocks = math.ceil(latency_ms / 1000.0 * self.rate_hz / self.block_frames) + 1
+        for _ in range(blocks):
+            if stop is not None and stop.is_set():
+                return
+            self._write(stream, silence)
+
+    def _write(self, stream: Any, block: bytes) -> None:
+        if stream.write(block):
+            self.underruns += 1  # we were late: the listener heard a gap
 
 
 def level_dbfs(chunk: AudioChunk) -> float:
