@@ -97,3 +97,11 @@ def test_a_dictionary_word_is_never_taken_for_a_misrecognition():
 def test_every_possible_lemma_of_an_ambiguous_word_is_tried():
     # "стали" is both "стать" (became) and "сталь" (steel).
     assert matches("стать + абонент*", "когда вы стали нашим абонентом")
+
+
+def test_a_match_reaches_over_further_words_of_the_pattern_within_its_span():
+    lexicon = Lexicon(RU)
+    compiled = CompiledPattern(parse_pattern("пока + читаете|смотрите ~8"), lexicon)
+    m = compiled.match(lexicon.read(tokenize("пока вы читаете текст смотрите картинки", RU)))
+    assert [(s.start, s.end) for s in m.spans] == [(0, 2)]
+    assert [(s.start, s.end) for s in m.reach] == [(0, 4)]

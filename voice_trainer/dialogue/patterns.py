@@ -215,6 +215,9 @@ class PatternMatch:
     spans: tuple[Span, ...]  # every smallest stretch holding all groups, within the pattern's span limit
     groups_found: int
     groups_total: int
+    # The same stretches stretched over every further word of the pattern within the span limit:
+    # what a reject pattern covers ("пока вы читаете текст смотрите картинки" covers "смотрите" too).
+    reach: tuple[Span, ...] = ()
 
 
 class CompiledPattern:
@@ -267,4 +270,8 @@ class CompiledPattern:
                     if end - start < self.max_span:
                         spans.append(Span(start, end))
                     break
-        return PatternMatch(tuple(spans), len({g for _, _, g in hits}), need)
+        reach = tuple(
+            Span(span.start, max(e for s, e, _ in hits if span.start <= s and e - span.start < self.max_span))
+            for span in spans
+        )
+        return PatternMatch(tuple(spans), len({g for _, _, g in hits}), need, reach)

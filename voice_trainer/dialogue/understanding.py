@@ -88,7 +88,7 @@ class MoveClassifier:
 
     def _score(self, move: _MoveModel, u: Utterance, lemma_key: str) -> tuple[float, int | None]:
         """The move's score and, if it is made, the word where it starts."""
-        rejected = [span for r in move.reject for span in r.match(u).spans]
+        rejected = [span for r in move.reject for span in r.match(u).reach]
         matches = [p.match(u) for p in move.patterns]
         spans = [span for m in matches for span in m.spans]
         if spans:
