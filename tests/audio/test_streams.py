@@ -97,6 +97,19 @@ def test_the_speaker_plays_a_line_whole(headset, line, tmp_path):
     assert rms(heard) > 0.5 * rms(line)
 
 
+def test_back_to_back_lines_are_heard_to_their_last_sample(headset, tmp_path):
+    # A tone has no trailing silence to hide a cut: every lost buffer tail shortens what is heard.
+    tone = AudioChunk.from_samples((8000 * np.sin(np.arange(22050) * 0.1)).astype("<i2"), 22050)
+    with headset.record_speaker(tmp_path / "speaker.wav") as recording:
+        with SpeakerStream(pick_output(None), clock=MonotonicClock()) as speaker:
+            results = [speaker.play(tone) for _ in range(3)]
+    heard_ms = loud_span_ms(read_wav(recording), threshold=1000)
+    assert 2900 <= heard_ms <= 3600, f"heard {heard_ms} ms of 3000"
+    for earlier, later in zip(results, results[1:]):
+        assert earlier.end_ms <= later.start_ms
+    assert all(900 <= r.end_ms - r.start_ms <= 1500 for r in results), results
+
+
 def test_audio_at_another_rate_is_resampled_to_the_speaker(headset, line, tmp_path):
     at_16k = AudioChunk.from_samples(
         np.interp(np.arange(0, line.frames, 22050 / 16000), np.arange(line.frames), line.samples()[:, 0]).astype("<i2"),
