@@ -38,3 +38,17 @@ class SessionClock:
 
     def now_ms(self) -> float:
         return self._base.now_ms() - self._origin_ms
+
+
+def process_age_ms() -> float | None:
+    """How long ago this process was created (Linux: from /proc), for the launch -> first word figure."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as f:
+            start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime", encoding="ascii") as f:
+            uptime_s = float(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    import os
+
+    return max(0.0, (uptime_s - start_ticks / os.sysconf("SC_CLK_TCK")) * 1000.0)

@@ -42,6 +42,7 @@ class SessionStarted(Event):
     mode: str = "text"  # text | voice | replay
     facts: dict[str, str] = field(default_factory=dict)
     started_at: str = ""  # ISO-8601 wall-clock time, for humans and the library
+    launch_ms: float | None = None  # process age when the session started (t_ms 0), for the benchmark
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from voice_trainer.clock import Clock, MonotonicClock, SessionClock
+from voice_trainer.clock import Clock, MonotonicClock, SessionClock, process_age_ms
 from voice_trainer.dialogue.conversation import Conversation
 from voice_trainer.dialogue.scoring import Score, score_call
 from voice_trainer.events import (
@@ -84,6 +84,7 @@ class Session:
                 session_id=self.id, scenario=self.scenario.id, scenario_file=str(self.scenario.path),
                 lang=self.scenario.lang, persona=c.persona, policy=c.policy, seed=self.seed, trainee=self.trainee,
                 mode=self.mode, facts=dict(c.facts), started_at=self._started_at,
+                launch_ms=_rounded(process_age_ms()),
             )
         )
         for event in c.opening():
@@ -118,6 +119,10 @@ class Session:
         self.log.write_result(self.result)
         self.log.close()
         return self.result
+
+
+def _rounded(ms: float | None) -> float | None:
+    return None if ms is None else round(ms - 0.0, 1)
 
 
 def build_result(events: list[Event], score: Score, folder: Path | None = None) -> dict[str, Any]:

@@ -24,12 +24,24 @@ def sessions_dir(data_dir: Path) -> Path:
 
 def ensure_private_dir(path: Path) -> Path:
     """Recordings of staff stay readable by their user only."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    from voice_trainer.errors import SessionError
+
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as err:
+        raise SessionError(f"{path}: cannot create the folder ({err.strerror}); give a --data-dir you can write to") from None
     try:
         path.chmod(0o700)
     except OSError:
         pass
     return path
+
+
+# People hand the turn over after ~200 ms of silence in conversation, but a trainee on a hard call
+# pauses mid-thought for 400-600 ms ("so... let me check"). Ending the turn there makes the customer
+# interrupt them, which feels broken; waiting much longer makes the customer feel slow. 700 ms keeps
+# most thinking pauses inside the turn while the reply still feels prompt.
+DEFAULT_TRAILING_SILENCE_MS = 700
 
 
 @dataclass(frozen=True)
@@ -40,7 +52,7 @@ class VoiceSettings:
     input: str | None = None
     output: str | None = None
     barge_in: bool = False
-    trailing_silence_ms: int = 700  # see audio/endpoint.py DEFAULT_TRAILING_SILENCE_MS for why
+    trailing_silence_ms: int = DEFAULT_TRAILING_SILENCE_MS
     max_turn_ms: int = 30000
     grammar: bool = False  # restrict recognition to the scenario's phrases (small models only)
     mute: bool = False  # never voice the customer

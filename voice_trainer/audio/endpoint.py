@@ -26,11 +26,8 @@ import webrtcvad
 from voice_trainer.audio.chunk import AudioChunk
 from voice_trainer.audio.resample import StreamResampler
 
-# People hand the turn over after ~200 ms of silence in conversation, but a trainee on a hard
-# call pauses mid-thought for 400-600 ms ("so... let me check"). Ending the turn there makes the
-# customer interrupt them, which feels broken; waiting much longer makes the customer feel slow.
-# 700 ms keeps most thinking pauses inside the turn while the reply still feels prompt.
-DEFAULT_TRAILING_SILENCE_MS = 700
+# The rationale for the default lives beside the setting (settings.py); one number, one place.
+from voice_trainer.settings import DEFAULT_TRAILING_SILENCE_MS  # noqa: E402
 
 # Audio kept from before the first voiced frame: webrtcvad fires a frame or two late on soft
 # onsets (Russian "с", "ф"), and the recognizer needs that first syllable.

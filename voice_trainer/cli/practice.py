@@ -12,10 +12,9 @@ import typer
 
 from voice_trainer.cli.app import app, scenario_app
 from voice_trainer.cli.render import conversation_printer, debrief_text, ui
-from voice_trainer.audio.endpoint import DEFAULT_TRAILING_SILENCE_MS
 from voice_trainer.errors import UsageError
 from voice_trainer.scenario.loader import load
-from voice_trainer.settings import PracticeSettings, VoiceSettings
+from voice_trainer.settings import DEFAULT_TRAILING_SILENCE_MS, PracticeSettings, VoiceSettings
 
 
 def _raise_interrupt(signum, frame):  # SIGTERM ends a session like Ctrl-C: logged, scored, marked interrupted
@@ -181,7 +180,10 @@ def scenario_graph(
 
     diagram = mermaid(load_file(file).data)
     if output:
-        output.write_text(diagram, encoding="utf-8")
+        try:
+            output.write_text(diagram, encoding="utf-8")
+        except OSError as err:
+            raise UsageError(f"{output}: cannot write the diagram ({err.strerror}); check the folder exists") from None
         print(f"wrote {output}")
     else:
         print(diagram)

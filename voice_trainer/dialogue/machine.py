@@ -65,7 +65,8 @@ def transition_table(s: ScenarioFile, model: CustomerModel | None) -> list[dict[
         table.append(
             {
                 "trigger": trigger,
-                "source": "*" if "*" in sources else sources,
+                # "*" means any state the customer can be in; endings are final, nothing leaves them.
+                "source": list(s.states) if "*" in sources else sources,
                 "dest": dest,
                 "conditions": [_Condition(p, model) for p in compile_conditions(when)],
                 "after": [_RuleFired(rule_id, model)],

@@ -35,11 +35,10 @@ class Outcome:
 
 
 def grammar_phrases(scenario: Scenario) -> list[str]:
-    """The scenario's example phrases, lower case without punctuation, for recognizer biasing."""
-    from voice_trainer.dialogue.text import normalize
+    """The scenario's vocabulary for recognizer biasing (see speech/vocabulary.py)."""
+    from voice_trainer.speech.vocabulary import scenario_vocabulary
 
-    phrases = {normalize(example) for move in scenario.data.moves.values() for example in move.examples}
-    return sorted(p for p in phrases if p)
+    return scenario_vocabulary(scenario.data, scenario.lang)
 
 
 def recover_sessions(data_dir: Path, say: Print) -> None:
