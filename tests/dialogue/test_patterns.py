@@ -105,3 +105,15 @@ def test_a_match_reaches_over_further_words_of_the_pattern_within_its_span():
     m = compiled.match(lexicon.read(tokenize("пока вы читаете текст смотрите картинки", RU)))
     assert [(s.start, s.end) for s in m.spans] == [(0, 2)]
     assert [(s.start, s.end) for s in m.reach] == [(0, 4)]
+
+
+@pytest.mark.parametrize(
+    "pattern,heard",
+    [("договор", "почитайте дагавор"), ("офис*", "приходите к нам в офиз"), ("=понимаю", "я вас панимаю")],
+)
+def test_an_unknown_word_spelled_by_ear_matches_the_word_it_sounds_like(pattern, heard):
+    assert matches(pattern, heard)
+
+
+def test_a_short_unknown_word_must_sound_exactly_like_the_pattern_word():
+    assert not matches("офис*", "приходите в опис")

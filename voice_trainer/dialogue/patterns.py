@@ -13,7 +13,9 @@ Examples: "какой|что за + модем*|роутер*", "офис* + п�
 
 Speech recognition misspells: a pattern word of five letters or more (six without a dictionary) also
 matches a token one edit away (two for long words), so "рызрывы" still counts as "разрыв*". With a
-dictionary (Russian), only tokens the dictionary doesn't know are taken for misrecognitions.
+dictionary (Russian), only tokens the dictionary doesn't know are taken for misrecognitions, and words
+are compared by how they sound (unstressed о/а, е/и, final д/т… merge), so "дагавор" is "договор" and a
+four-letter "офиз" is "офис".
 """
 
 from __future__ import annotations
@@ -140,14 +142,18 @@ class Lexicon:
     def __init__(self, lemmatizer: Lemmatizer, fuzzy_min_len: int | None = None, long_word_len: int = 12):
         self._lemmatizer = lemmatizer
         self._is_known = getattr(lemmatizer, "is_known", None)
-        # With a dictionary, only unknown tokens are taken for misrecognitions, so shorter words are safe too.
+        self._sound_key = getattr(lemmatizer, "sound_key", None) or str
+        # With a dictionary, only unknown tokens are taken for misrecognitions, so shorter words are safe too
+        # (a four-letter word must then sound the same: "офиз" for "офис").
         if fuzzy_min_len is None:
-            fuzzy_min_len = 5 if self._is_known else 6
+            fuzzy_min_len = 4 if self._is_known else 6
+        self._one_edit_len = fuzzy_min_len if fuzzy_min_len >= 5 else 5
         self._ids: dict[Word, int] = {}
         self._by_surface: dict[str, set[int]] = {}
         self._by_lemma: dict[str, set[int]] = {}
         self._by_prefix: dict[str, set[int]] = {}
-        self._fuzzy: dict[int, tuple[list[str], list[tuple[int, bool]]]] = {}  # key length -> (keys, (id, prefix))
+        # key length -> (sound keys, (word id, prefix, form only))
+        self._fuzzy: dict[int, tuple[list[str], list[tuple[int, bool, bool]]]] = {}
         self._fuzzy_min_len = fuzzy_min_len
         self._long_word_len = long_word_len
         self.affirmed: set[int] = set()
@@ -169,11 +175,11 @@ class Lexicon:
             self._by_surface.setdefault(word.text, set()).add(wid)
             self._by_lemma.setdefault(lemma, set()).add(wid)
             keys.add(lemma)
-        for key in () if word.form_only else keys:
+        for key in keys:
             if len(key) >= self._fuzzy_min_len:
                 bucket = self._fuzzy.setdefault(len(key), ([], []))
-                bucket[0].append(key)
-                bucket[1].append((wid, word.prefix))
+                bucket[0].append(self._sound_key(key))
+                bucket[1].append((wid, word.prefix, word.form_only))
         self.token_words.cache_clear()
         return wid
 
@@ -190,22 +196,27 @@ class Lexicon:
                 found.update(self._by_prefix.get(form[:end], ()))
         # A word from the dictionary is what it says ("придете" is not a misheard "привет").
         if len(surface) >= self._fuzzy_min_len and not (self._is_known and self._is_known(surface)):
-            found.update(self._near_misses(surface))
+            for form in dict.fromkeys((surface, *lemmas)):  # a guessed lemma may be closer than the surface
+                found.update(self._near_misses(self._sound_key(form)))
         return frozenset(found)
 
-    def _near_misses(self, surface: str) -> set[int]:
+    def _near_misses(self, sounded: str) -> set[int]:
         found = set()
         for length, (keys, owners) in self._fuzzy.items():
-            if length > len(surface) + 1:
+            if length > len(sounded) + 1:
                 continue
-            allowed = 2 if length >= self._long_word_len else 1
+            allowed = 2 if length >= self._long_word_len else 1 if length >= self._one_edit_len else 0
             # Compare the token's stem of about the key's length: one letter more or less is an edit too.
-            for stem in {surface[: length - 1], surface[:length], surface[: length + 1]}:
-                for _, _, index in process.extract(stem, keys, scorer=Levenshtein.distance,
-                                                   score_cutoff=allowed, limit=None):
-                    wid, prefix = owners[index]
+            stems = {sounded[:length]} if allowed == 0 else {sounded[: length - 1], sounded[:length], sounded[: length + 1]}
+            for stem in stems:
+                for _, distance, index in process.extract(stem, keys, scorer=Levenshtein.distance,
+                                                          score_cutoff=allowed, limit=None):
+                    wid, prefix, form_only = owners[index]
+                    if form_only:  # an exact form is only forgiven a spelling by ear, in full
+                        if distance == 0 and stem == sounded:
+                            found.add(wid)
                     # A whole word may only differ by its inflection ending after the matched stem.
-                    if prefix or len(surface) - len(stem) <= 3:
+                    elif prefix or len(sounded) - len(stem) <= 3:
                         found.add(wid)
         return found
 

@@ -47,6 +47,12 @@ class RussianLemmatizer:
         """In the dictionary; only unknown words are taken for misrecognitions of pattern words."""
         return bool(re.search("[а-я]", word)) and self._morph.word_is_known(word)
 
+    @staticmethod
+    def sound_key(word: str) -> str:
+        """How a word sounds, roughly: unstressed vowels merge and final consonants devoice in speech,
+        so "дагавор", "офиз" and "панимаю" are spelled by ear for "договор", "офис" and "понимаю"."""
+        return word.translate(_SOUND)
+
     @lru_cache(maxsize=50_000)
     def lemmas(self, word: str) -> tuple[str, ...]:
         if not re.search("[а-я]", word):
@@ -80,6 +86,9 @@ class IdentityLemmatizer:
 
     def lemmas(self, word: str) -> tuple[str, ...]:
         return (word,)
+
+
+_SOUND = str.maketrans("оеяэыюдзбгвж", "аииииутспкфш")
 
 
 @lru_cache(maxsize=1)
