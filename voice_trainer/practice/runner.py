@@ -55,11 +55,11 @@ def recover_sessions(data_dir: Path, say: Print) -> None:
 # --- the pieces, each optional where the product can do without it ------------------------------
 
 
-def open_synthesizer(lang: str, say: Print):
+def open_synthesizer(scenario: Scenario, say: Print):
     from voice_trainer.speech.synthesizer import Pyttsx3Synthesizer
 
     try:
-        return Pyttsx3Synthesizer(lang)
+        return Pyttsx3Synthesizer(scenario.lang, voice=scenario.data.voice.espeak)
     except VoiceTrainerError as err:
         say(f"the customer will not speak: {err}")
         return None
@@ -178,7 +178,7 @@ def _replay(settings, scenario, paths, data_dir, observers, say, on_session) -> 
 
     turns = [read_audio_file(p) for p in paths]  # a bad file fails before anything is logged
     model = load_recognizer_model(scenario.lang, settings.voice, data_dir)
-    synth = None if settings.voice.mute else open_synthesizer(scenario.lang, say)
+    synth = None if settings.voice.mute else open_synthesizer(scenario, say)
     clock = FakeClock()
     session = _session(settings, scenario, "replay", data_dir, observers, clock)
     on_session(session)
@@ -202,7 +202,7 @@ def _replay(settings, scenario, paths, data_dir, observers, say, on_session) -> 
 def _text(settings, scenario, replies, speak, data_dir, observers, say, on_session) -> Outcome:
     from voice_trainer.practice.text import run_text
 
-    customer = _open_customer_voice(settings.voice, scenario.lang, say) if speak else None
+    customer = _open_customer_voice(settings.voice, scenario, say) if speak else None
     session = _session(settings, scenario, "text", data_dir, observers)
     on_session(session)
     recorder = None
@@ -248,7 +248,7 @@ def _voice(settings, scenario, data_dir, observers, say, on_session, on_partial)
             model_future.set_exception(err)
 
     threading.Thread(target=load, name="vosk-model-load", daemon=True).start()
-    customer = None if voice.mute else _open_customer_voice(voice, scenario.lang, say)
+    customer = None if voice.mute else _open_customer_voice(voice, scenario, say)
     session = _session(settings, scenario, "voice", data_dir, observers)
     on_session(session)
     recorder = customer.attach(session) if customer else _recorder(session)
@@ -284,11 +284,11 @@ def _recorder(session: Session):
     return SessionRecorder(session.folder / RECORDING_FILE, rate_hz=RECORDING_RATE_HZ, clock=session.clock)
 
 
-def _open_customer_voice(voice: VoiceSettings, lang: str, say: Print):
+def _open_customer_voice(voice: VoiceSettings, scenario: Scenario, say: Print):
     from voice_trainer.practice.voice import SpokenCustomer
 
     try:
-        return SpokenCustomer.open(voice.output, lang)
+        return SpokenCustomer.open(voice.output, scenario.lang, scenario.data.voice.espeak)
     except VoiceTrainerError as err:
         say(f"the customer will not speak: {err}")
         return None

@@ -258,13 +258,13 @@ class SpokenCustomer:
         self.session: Session | None = None
 
     @classmethod
-    def open(cls, output: str | None, lang: str) -> "SpokenCustomer":
+    def open(cls, output: str | None, lang: str, espeak_voice: str | None = None) -> "SpokenCustomer":
         """AudioDeviceError without a speaker, SynthesisError without eSpeak NG."""
         from voice_trainer.audio.devices import pick_output
         from voice_trainer.speech.synthesizer import Pyttsx3Synthesizer
 
         device = pick_output(output)
-        return cls(Pyttsx3Synthesizer(lang), device)
+        return cls(Pyttsx3Synthesizer(lang, voice=espeak_voice), device)
 
     def attach(self, session: Session):
         """Speak for `session`; returns its recorder (the customer on the right channel, as played)."""
