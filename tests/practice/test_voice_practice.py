@@ -257,3 +257,24 @@ def test_a_microphone_that_vanishes_mid_call_stops_cleanly_and_keeps_the_log(ko_
     assert json.loads((folder / "result.json").read_text())["interrupted"] is True
     samples, _ = soundfile.read(str(folder / "recording.wav"), dtype="int16")
     assert samples.shape[0] > 16000  # playable, seconds long
+
+
+def test_a_broken_model_is_one_message_and_the_call_goes_on_in_text(headset, ko_model_path, tmp_path):
+    import shutil
+
+    broken = tmp_path / "vosk-model-small-ru-broken"
+    shutil.copytree(ko_model_path, broken, symlinks=True, ignore=shutil.ignore_patterns("graph"))
+    (broken / "graph").mkdir()
+    (broken / "am" / "final.mdl").write_bytes(b"not a model")
+    proc = subprocess.run(
+        [cli(), "practice", "--model", str(broken), "--data-dir", str(tmp_path / "data"), "--seed", "1", "--json"],
+        input="здравствуйте извините за разрывы\n", env=headset.env, capture_output=True, text=True, timeout=180,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    notes = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(notes) == 1 and "text mode" in notes[0] and str(broken) in notes[0], notes
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["turns"][0]["trainee"] == "здравствуйте извините за разрывы"
+    log = events(Path(result["folder"]))
+    assert [p["turn"] for p in of_type(log, "speech_played")] == [0, 1]  # he kept speaking

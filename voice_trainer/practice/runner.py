@@ -143,7 +143,7 @@ def run_practice(
         return _replay(settings, scenario, replies, data_dir, observers, say, on_session)
     if not text_mode:
         try:
-            return _voice(settings, scenario, data_dir, observers, say, on_session, on_partial)
+            return _voice(settings, scenario, data_dir, observers, say, on_session, on_partial, replies_from)
         except _NoVoice as why:
             say(f"{why}; continuing in text mode (type your replies)")
             voice = VoiceSettings(**{**voice.__dict__, "speak": True})
@@ -220,7 +220,7 @@ def _text(settings, scenario, replies, speak, data_dir, observers, say, on_sessi
     return outcome
 
 
-def _voice(settings, scenario, data_dir, observers, say, on_session, on_partial) -> Outcome:
+def _voice(settings, scenario, data_dir, observers, say, on_session, on_partial, replies_from) -> Outcome:
     from voice_trainer.audio.devices import pick_input
     from voice_trainer.audio.endpoint import EndOfTurnDetector
     from voice_trainer.audio.streams import MicStream
@@ -261,10 +261,18 @@ def _voice(settings, scenario, data_dir, observers, say, on_session, on_partial)
         )
         loop.begin()
         _warm_up_understanding(session, scenario)
-        loop.recognizer = make_recognizer(model_future.result(), scenario, voice)
-        with MicStream(mic_device, clock=session.clock) as mic:
-            loop.mic = mic
-            loop.listen()
+        try:
+            model = model_future.result()
+        except ModelError as err:  # found, but broken: found out only now, while he already talks
+            say(f"{err}; continuing in text mode (type your replies)")
+            session.emit(Notice(kind="model", message=str(err)))
+            loop.wait_for_customer()
+            _continue_in_text(session, customer, replies_from or ())
+        else:
+            loop.recognizer = make_recognizer(model, scenario, voice)
+            with MicStream(mic_device, clock=session.clock) as mic:
+                loop.mic = mic
+                loop.listen()
     except KeyboardInterrupt:
         interrupted = True
     except AudioDeviceError as err:
@@ -276,6 +284,16 @@ def _voice(settings, scenario, data_dir, observers, say, on_session, on_partial)
         if customer is not None:
             customer.close()
     return outcome
+
+
+def _continue_in_text(session: Session, customer, replies: Iterable[str]) -> None:
+    for reply in replies:
+        if session.ended:
+            break
+        since = len(session.events)
+        session.trainee_says(reply, source="text")
+        if customer is not None:
+            customer.speak_new_lines(session, since)
 
 
 def _recorder(session: Session):
