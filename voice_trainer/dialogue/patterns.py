@@ -27,7 +27,7 @@ from functools import lru_cache
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from voice_trainer.dialogue.text import Lemmatizer, Token
+from voice_trainer.dialogue.text import Lemmatizer, Token, negated_positions
 
 
 class PatternError(ValueError):
@@ -87,21 +87,6 @@ def _parse_word(source: str, raw: str) -> Word:
     return Word(core, prefix, affirmed, form_only)
 
 
-# Words that negate what follows.
-NEGATIONS = frozenset({"не", "ни", "нет", "без", "ничего", "not", "never", "no", "don't", "won't", "can't", "cannot"})
-# "не хотите подойти", "не могли бы вы": polite offers, not negations.
-POLITE_AFTER_NEGATION = frozenset({"хотите", "хотели", "желаете", "могли", "можете", "против", "сложно", "трудно", "откажите"})
-# A negation reaches over these to the word it negates ("не буду вас приглашать") but stops at any other word
-# ("не переживайте подойдите к нам" invites).
-NEGATION_PASSES = frozenset({
-    "буду", "будем", "стану", "станем", "хочу", "хотим", "могу", "можем", "нужно", "надо", "стоит", "следует",
-    "собираюсь", "собираемся", "вас", "вам", "вы", "я", "мы", "никуда", "никого", "же", "бы", "уж", "даже",
-    "совсем", "очень", "особо", "так", "такой", "такая", "такие", "то", "ли",
-    "will", "be", "going", "to", "you", "i", "we", "want", "really", "even", "at", "all",
-})
-NEGATION_REACH = 3
-
-
 @dataclass(frozen=True)
 class Span:
     start: int
@@ -119,21 +104,6 @@ class Utterance:
     words: tuple[frozenset[int], ...]
     negated: tuple[bool, ...]
     present: frozenset[int] = frozenset()  # every lexicon word found anywhere in the utterance
-
-
-def negated_positions(tokens: list[Token] | tuple[Token, ...]) -> tuple[bool, ...]:
-    flags = []
-    for i in range(len(tokens)):
-        negated = False
-        for j in range(i - 1, max(-1, i - 1 - NEGATION_REACH), -1):
-            surface = tokens[j].surface
-            if surface in NEGATIONS and not (j + 1 < len(tokens) and tokens[j + 1].surface in POLITE_AFTER_NEGATION):
-                negated = True
-                break
-            if surface not in NEGATION_PASSES:
-                break
-        flags.append(negated)
-    return tuple(flags)
 
 
 class Lexicon:

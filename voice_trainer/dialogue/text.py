@@ -1,4 +1,5 @@
-"""Turning an utterance into tokens with lemmas, the way speech-recognition output looks: lowercase, no punctuation."""
+"""Turning an utterance into tokens with lemmas, the way speech-recognition output looks: lowercase, no punctuation;
+and which tokens sit under a negation."""
 
 from __future__ import annotations
 
@@ -113,3 +114,34 @@ def lemmatizer_for(lang: str) -> Lemmatizer:
 
 def tokenize(text: str, lemmatizer: Lemmatizer) -> list[Token]:
     return [Token(w, lemmatizer.lemma(w), i, lemmatizer.lemmas(w)) for i, w in enumerate(normalize(text).split())]
+
+
+# Words that negate what follows.
+NEGATIONS = frozenset({"не", "ни", "нет", "без", "ничего", "not", "never", "no", "don't", "won't", "can't", "cannot"})
+# "не хотите подойти", "не могли бы вы": polite offers, not negations.
+POLITE_AFTER_NEGATION = frozenset({"хотите", "хотели", "желаете", "могли", "можете", "против", "сложно", "трудно", "откажите"})
+# A negation reaches over these to the word it negates ("не буду вас приглашать") but stops at any other word
+# ("не переживайте подойдите к нам" invites).
+NEGATION_PASSES = frozenset({
+    "буду", "будем", "стану", "станем", "хочу", "хотим", "могу", "можем", "нужно", "надо", "стоит", "следует",
+    "собираюсь", "собираемся", "вас", "вам", "вы", "я", "мы", "никуда", "никого", "же", "бы", "уж", "даже",
+    "совсем", "очень", "особо", "так", "такой", "такая", "такие", "то", "ли",
+    "will", "be", "going", "to", "you", "i", "we", "want", "really", "even", "at", "all",
+})
+NEGATION_REACH = 3
+
+
+def negated_positions(tokens: list[Token] | tuple[Token, ...]) -> tuple[bool, ...]:
+    """For each token, whether a negation governs it ("не буду вас **приглашать**")."""
+    flags = []
+    for i in range(len(tokens)):
+        negated = False
+        for j in range(i - 1, max(-1, i - 1 - NEGATION_REACH), -1):
+            surface = tokens[j].surface
+            if surface in NEGATIONS and not (j + 1 < len(tokens) and tokens[j + 1].surface in POLITE_AFTER_NEGATION):
+                negated = True
+                break
+            if surface not in NEGATION_PASSES:
+                break
+        flags.append(negated)
+    return tuple(flags)
