@@ -19,9 +19,16 @@ SESSION_HELP = "Session id, a unique start of it, or the session folder."
 
 
 def _data_dir(data_dir: Optional[Path]) -> Path:
+    """The data dir, after sessions a crash left unfinished are repaired and marked interrupted."""
+    import sys
+
+    from voice_trainer.practice.runner import recover_sessions
     from voice_trainer.settings import default_data_dir
 
-    return data_dir or default_data_dir()
+    path = data_dir or default_data_dir()
+    if path.is_dir():
+        recover_sessions(path, lambda line: print(f"voice-trainer: {line}", file=sys.stderr))
+    return path
 
 
 def _folder(data_dir: Optional[Path], session: str) -> Path:
