@@ -269,7 +269,9 @@ def _voice(settings, scenario, data_dir, observers, say, on_session, on_partial,
             loop.wait_for_customer()
             _continue_in_text(session, customer, replies_from or ())
         else:
-            loop.recognizer = make_recognizer(model, scenario, voice)
+            from voice_trainer.speech.background import BackgroundRecognizer
+
+            loop.recognizer = BackgroundRecognizer(make_recognizer(model, scenario, voice))
             with MicStream(mic_device, clock=session.clock) as mic:
                 loop.mic = mic
                 loop.listen()
