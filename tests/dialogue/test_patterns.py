@@ -117,3 +117,10 @@ def test_an_unknown_word_spelled_by_ear_matches_the_word_it_sounds_like(pattern,
 
 def test_a_short_unknown_word_must_sound_exactly_like_the_pattern_word():
     assert not matches("офис*", "приходите в опис")
+
+
+def test_a_reach_stops_at_a_clause_break():
+    lexicon = Lexicon(RU)
+    compiled = CompiledPattern(parse_pattern("с какого + ни одного"), lexicon)
+    m = compiled.match(lexicon.read(tokenize("то есть ни одного разрыва а с какого момента", RU)))
+    assert m.spans and m.reach == ()

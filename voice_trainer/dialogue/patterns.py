@@ -27,7 +27,7 @@ from functools import lru_cache
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from voice_trainer.dialogue.text import Lemmatizer, Token, negated_positions
+from voice_trainer.dialogue.text import CLAUSE_BREAKS, Lemmatizer, Token, negated_positions
 
 
 class PatternError(ValueError):
@@ -251,8 +251,17 @@ class CompiledPattern:
                     if end - start < self.max_span:
                         spans.append(Span(start, end))
                     break
-        reach = tuple(
-            Span(span.start, max(e for s, e, _ in hits if span.start <= s and e - span.start < self.max_span))
-            for span in spans
-        )
-        return PatternMatch(tuple(spans), len({g for _, _, g in hits}), need, reach)
+        return PatternMatch(tuple(spans), len({g for _, _, g in hits}), need, self._reach(spans, hits, u))
+
+    def _reach(self, spans: list[Span], hits: list[tuple[int, int, int]], u: Utterance) -> tuple[Span, ...]:
+        """Each span stretched over the pattern's further words, but not past a clause break ("а", "но"):
+        "ни одного разрыва а с какого момента" is two clauses, and a reject mustn't join them."""
+        breaks = [i for i, t in enumerate(u.tokens) if t.surface in CLAUSE_BREAKS]
+        reach = []
+        for span in spans:
+            stop = next((b for b in breaks if b > span.start), len(u.tokens))
+            if span.end >= stop:
+                continue
+            end = max(e for s, e, _ in hits if span.start <= s and e < stop and e - span.start < self.max_span)
+            reach.append(Span(span.start, end))
+        return tuple(reach)

@@ -116,6 +116,8 @@ def tokenize(text: str, lemmatizer: Lemmatizer) -> list[Token]:
     return [Token(w, lemmatizer.lemma(w), i, lemmatizer.lemmas(w)) for i, w in enumerate(normalize(text).split())]
 
 
+# Words that start a new clause in unpunctuated speech ("ни одного разрыва | а с какого момента…").
+CLAUSE_BREAKS = frozenset({"а", "но", "однако", "but", "whereas"})
 # Words that negate what follows.
 NEGATIONS = frozenset({"не", "ни", "нет", "без", "ничего", "not", "never", "no", "don't", "won't", "can't", "cannot"})
 # "не хотите подойти", "не могли бы вы": polite offers, not negations.
