@@ -9,6 +9,7 @@ lines starting with '#' are comments.
 from __future__ import annotations
 
 import argparse
+import signal
 import statistics
 import sys
 import time
@@ -87,6 +88,7 @@ def timing(classifier: MoveClassifier, rows: list[tuple[set[str], str]], build_m
 
 
 def main() -> None:
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `... | head` ends quietly
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("files", nargs="+", type=Path)
     ap.add_argument("--lang", default="ru")
