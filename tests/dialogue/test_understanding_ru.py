@@ -134,6 +134,11 @@ def test_moves_come_out_in_the_order_they_are_said(text, moves):
         ("у вас модем мигает", "ask_modem"),
         ("хорошего дня", "greet"),
         ("добрый день", "end_call"),
+        ("ясненько", "apologize"),
+        ("у меня пять месяцев не было ни одного разрыва", "confirm_no_drops"),
+        ("я приду в офис завтра", "invite_office"),
+        ("у меня тоже был такой договор", "cite_contract"),
+        ("я не шучу", "mock"),
     ],
 )
 def test_look_alikes_and_negations_do_not_count(text, not_move):

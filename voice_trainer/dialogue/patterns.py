@@ -112,7 +112,7 @@ class Lexicon:
     def __init__(self, lemmatizer: Lemmatizer, fuzzy_min_len: int | None = None, long_word_len: int = 12):
         self._lemmatizer = lemmatizer
         self._is_known = getattr(lemmatizer, "is_known", None)
-        self._sound_key = getattr(lemmatizer, "sound_key", None) or str
+        self._sound_key = getattr(lemmatizer, "sound_key", None) or (lambda word, word_end=True: word)
         # With a dictionary, only unknown tokens are taken for misrecognitions, so shorter words are safe too
         # (a four-letter word must then sound the same: "офиз" for "офис").
         if fuzzy_min_len is None:
@@ -148,7 +148,7 @@ class Lexicon:
         for key in keys:
             if len(key) >= self._fuzzy_min_len:
                 bucket = self._fuzzy.setdefault(len(key), ([], []))
-                bucket[0].append(self._sound_key(key))
+                bucket[0].append(self._sound_key(key, word_end=not word.prefix))
                 bucket[1].append((wid, word.prefix, word.form_only))
         self.token_words.cache_clear()
         return wid

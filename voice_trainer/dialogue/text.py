@@ -49,10 +49,14 @@ class RussianLemmatizer:
         return bool(re.search("[а-я]", word)) and self._morph.word_is_known(word)
 
     @staticmethod
-    def sound_key(word: str) -> str:
-        """How a word sounds, roughly: unstressed vowels merge and final consonants devoice in speech,
+    def sound_key(word: str, word_end: bool = True) -> str:
+        """How a word sounds, roughly: unstressed vowels merge and a final consonant devoices in speech,
         so "дагавор", "офиз" and "панимаю" are spelled by ear for "договор", "офис" and "понимаю"."""
-        return word.translate(_SOUND)
+        if not word:
+            return word
+        # A first "я", "е", "ю" is still heard as such ("ясно" is not "исно"); a first "о" is an "а".
+        sounded = word[0].replace("о", "а") + word[1:].translate(_VOWELS)
+        return sounded[:-1] + sounded[-1].translate(_DEVOICED) if word_end else sounded
 
     @lru_cache(maxsize=50_000)
     def lemmas(self, word: str) -> tuple[str, ...]:
@@ -89,7 +93,8 @@ class IdentityLemmatizer:
         return (word,)
 
 
-_SOUND = str.maketrans("оеяэыюдзбгвж", "аииииутспкфш")
+_VOWELS = str.maketrans("оеяэыю", "аииииу")
+_DEVOICED = str.maketrans("дзбгвж", "тспкфш")
 
 
 @lru_cache(maxsize=1)
