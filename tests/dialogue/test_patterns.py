@@ -124,3 +124,14 @@ def test_a_reach_stops_at_a_clause_break():
     compiled = CompiledPattern(parse_pattern("с какого + ни одного"), lexicon)
     m = compiled.match(lexicon.read(tokenize("то есть ни одного разрыва а с какого момента", RU)))
     assert m.spans and m.reach == ()
+
+
+def test_groups_joined_by_a_chevron_must_come_in_that_order():
+    assert parse_pattern("пока > читаете").ordered
+    assert matches("пока > =читаете|=смотрите", "пока вы читаете страницу")
+    assert not matches("пока > =читаете|=смотрите", "вы сайты читаете ну так вот пока")
+
+
+def test_a_pattern_is_either_ordered_or_not():
+    with pytest.raises(PatternError, match="mixes"):
+        parse_pattern("a + b > c")

@@ -2,6 +2,7 @@
 
 Syntax (one pattern per string):
     group + group + ...        every group must be found, in any order, within a few words of each other
+    group > group > ...        the same, in this order ("пока > читаете": "пока" first)
     alt | alt | ...            a group matches if any alternative does
     word word                  an alternative of several words must appear as adjacent words
     word*                      prefix: matches any word (or lemma) starting with `word`
@@ -47,6 +48,7 @@ class Pattern:
     source: str
     groups: tuple[tuple[tuple[Word, ...], ...], ...]
     max_span: int | None = None
+    ordered: bool = False
 
 
 _SPAN = re.compile(r"\s~(\d+)\s*$")
@@ -63,7 +65,10 @@ def parse_pattern(source: str) -> Pattern:
             raise PatternError(f"pattern {source!r}: '~{max_span}' must allow at least one word")
     if "~" in body:
         raise PatternError(f"pattern {source!r}: '~N' (words the match may span) goes at the very end, after a space")
-    for raw_group in body.split("+"):
+    ordered = ">" in body
+    if ordered and "+" in body:
+        raise PatternError(f"pattern {source!r} mixes '+' and '>'; a pattern is either in any order or in order")
+    for raw_group in body.split(">" if ordered else "+"):
         alternatives = []
         for raw_alt in raw_group.split("|"):
             words = raw_alt.lower().replace("ё", "е").split()
@@ -71,7 +76,7 @@ def parse_pattern(source: str) -> Pattern:
                 raise PatternError(f"pattern {source!r} has an empty alternative; write 'a|b + c'")
             alternatives.append(tuple(_parse_word(source, w) for w in words))
         groups.append(tuple(alternatives))
-    return Pattern(source, tuple(groups), max_span)
+    return Pattern(source, tuple(groups), max_span, ordered)
 
 
 def _parse_word(source: str, raw: str) -> Word:
@@ -81,7 +86,7 @@ def _parse_word(source: str, raw: str) -> Word:
     core = core[1:] if form_only else core
     prefix = core.endswith("*")
     core = core[:-1] if prefix else core
-    if not core or any(c in core for c in "*!=+") or (prefix and form_only):
+    if not core or any(c in core for c in "*!=+>") or (prefix and form_only):
         raise PatternError(f"pattern {source!r}: {raw!r} is not a word, a prefix 'word*', a form '=word' "
                            "or an affirmed 'word!'")
     return Word(core, prefix, affirmed, form_only)
@@ -209,6 +214,7 @@ class CompiledPattern:
         self.groups = tuple(tuple(tuple(lexicon.add(w) for w in alt) for alt in group) for group in pattern.groups)
         self._affirmed = lexicon.affirmed
         self.max_span = pattern.max_span or max_span
+        self.ordered = pattern.ordered
         # Alternatives by their first word, so an utterance only tries the ones its words can start.
         self._by_first: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
         for g, group in enumerate(self.groups):
@@ -239,6 +245,10 @@ class CompiledPattern:
         if possible < need:  # most patterns, most of the time: skip the word-by-word search
             return PatternMatch((), possible, need)
         hits = sorted(set(self.hits(u)))
+        spans = self._ordered_spans(hits) if self.ordered else self._spans(hits)
+        return PatternMatch(tuple(spans), len({g for _, _, g in hits}), need, self._reach(spans, hits, u))
+
+    def _spans(self, hits: list[tuple[int, int, int]]) -> list[Span]:
         spans = []
         for i, (start, _, _) in enumerate(hits):
             seen: dict[int, int] = {}
@@ -246,12 +256,27 @@ class CompiledPattern:
                 if s - start >= self.max_span:
                     break
                 seen.setdefault(g, e)
-                if len(seen) == need:
+                if len(seen) == len(self.groups):
                     end = max(seen.values())
                     if end - start < self.max_span:
                         spans.append(Span(start, end))
                     break
-        return PatternMatch(tuple(spans), len({g for _, _, g in hits}), need, self._reach(spans, hits, u))
+        return spans
+
+    def _ordered_spans(self, hits: list[tuple[int, int, int]]) -> list[Span]:
+        spans = []
+        for i, (start, end, g) in enumerate(hits):
+            if g != 0:
+                continue
+            wanted = 1
+            for s, e, g in hits[i + 1:]:
+                if wanted == len(self.groups) or e - start >= self.max_span:
+                    break
+                if g == wanted and s > end:
+                    wanted, end = wanted + 1, e
+            if wanted == len(self.groups) and end - start < self.max_span:
+                spans.append(Span(start, end))
+        return spans
 
     def _reach(self, spans: list[Span], hits: list[tuple[int, int, int]], u: Utterance) -> tuple[Span, ...]:
         """Each span stretched over the pattern's further words, but not past a clause break ("а", "но"):
