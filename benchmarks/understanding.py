@@ -17,6 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 from voice_trainer.dialogue.understanding import UNKNOWN, MoveClassifier
+from voice_trainer.errors import VoiceTrainerError
 from voice_trainer.scenario.loader import load
 
 
@@ -96,7 +97,10 @@ def main() -> None:
     ap.add_argument("--errors", action="store_true", help="list misclassified utterances")
     ap.add_argument("--timing", action="store_true", help="print classification time per utterance")
     args = ap.parse_args()
-    scenario = load(args.scenario, args.lang)
+    try:
+        scenario = load(args.scenario, args.lang)
+    except VoiceTrainerError as err:
+        sys.exit(str(err))
     started = time.perf_counter()
     classifier = MoveClassifier(scenario.data.moves, scenario.lang)
     build_ms = (time.perf_counter() - started) * 1000
