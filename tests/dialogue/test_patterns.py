@@ -135,3 +135,11 @@ def test_groups_joined_by_a_chevron_must_come_in_that_order():
 def test_a_pattern_is_either_ordered_or_not():
     with pytest.raises(PatternError, match="mixes"):
         parse_pattern("a + b > c")
+
+
+def test_a_word_the_recognizer_cut_in_two_still_matches():
+    assert matches("когда + подключ*", "когда вы под ключились")
+
+
+def test_two_dictionary_words_are_not_glued_together():
+    assert not matches("завод", "за вода")

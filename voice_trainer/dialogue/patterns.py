@@ -159,8 +159,21 @@ class Lexicon:
         return wid
 
     def read(self, tokens: list[Token]) -> Utterance:
-        words = tuple(self.token_words(t.surface, t.lemmas or (t.lemma,)) for t in tokens)
-        return Utterance(tuple(tokens), words, negated_positions(tokens), frozenset().union(*words))
+        words = [self.token_words(t.surface, t.lemmas or (t.lemma,)) for t in tokens]
+        for i, joined in self._split_words(tokens):
+            both = self.token_words(joined, self._lemmatizer.lemmas(joined))
+            words[i], words[i + 1] = words[i] | both, words[i + 1] | both
+        return Utterance(tuple(tokens), tuple(words), negated_positions(tokens), frozenset().union(*words))
+
+    def _split_words(self, tokens: list[Token]):
+        """Words the recognizer cut in two ("под ключились"): a piece the dictionary doesn't know that
+        makes a dictionary word with its neighbour. Each piece then also counts as the whole word."""
+        if not self._is_known:
+            return
+        for i in range(len(tokens) - 1):
+            a, b = tokens[i].surface, tokens[i + 1].surface
+            if (not self._is_known(a) or not self._is_known(b)) and self._is_known(a + b):
+                yield i, a + b
 
     @lru_cache(maxsize=20_000)
     def token_words(self, surface: str, lemmas: tuple[str, ...]) -> frozenset[int]:
