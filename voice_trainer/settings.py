@@ -54,7 +54,8 @@ class VoiceSettings:
     barge_in: bool = False
     trailing_silence_ms: int = DEFAULT_TRAILING_SILENCE_MS
     max_turn_ms: int = 30000
-    grammar: bool = False  # restrict recognition to the scenario's phrases (small models only)
+    grammar: bool = False  # recognize only the scenario's vocabulary (small models only)
+    grammar_words: tuple[str, ...] = ()  # more words for that vocabulary (names, products)
     mute: bool = False  # never voice the customer
     speak: bool | None = None  # text mode: voice the customer (None: when typing at a terminal)
 

@@ -44,7 +44,10 @@ def practice(
     trailing_silence_ms: int = typer.Option(
         DEFAULT_TRAILING_SILENCE_MS, "--trailing-silence-ms", min=200, max=5000, help="A pause this long ends your turn."
     ),
-    grammar: bool = typer.Option(False, "--grammar", help="Bias recognition to the scenario's phrases (small models)."),
+    grammar: bool = typer.Option(False, "--grammar", help="Recognize only the scenario's vocabulary (small models: much less CPU)."),
+    grammar_words: Optional[Path] = typer.Option(
+        None, "--grammar-words", help="More words for --grammar (implies it): a text file, one word or phrase per line."
+    ),
     mute: bool = typer.Option(False, "--mute", help="Don't voice the customer."),
     speak: bool = typer.Option(False, "--speak", help="Voice the customer in --script runs too."),
 ) -> None:
@@ -59,13 +62,18 @@ def practice(
         raise UsageError("--replies replays recorded turns; it cannot be combined with --text or --script")
     if data_dir is not None and data_dir.exists() and not data_dir.is_dir():
         raise UsageError(f"--data-dir {data_dir}: not a folder; give a folder for the session files")
+    if not (mute or script or files) or speak:
+        from voice_trainer.speech.synthesizer import start_engine_early
+
+        start_engine_early()  # overlaps loading the scenario
     loaded = load(scenario, lang)
     settings = PracticeSettings(
         scenario=scenario, lang=loaded.lang, persona=persona, policy=policy, seed=seed, trainee=trainee,
         data_dir=data_dir, json_result=json_out,
         voice=VoiceSettings(
             model=model, input=input_device, output=output_device, barge_in=barge_in,
-            trailing_silence_ms=trailing_silence_ms, grammar=grammar, mute=mute, speak=True if speak else None,
+            trailing_silence_ms=trailing_silence_ms, grammar=grammar or grammar_words is not None,
+            grammar_words=_words_file(grammar_words) if grammar_words else (), mute=mute, speak=True if speak else None,
         ),
     )
     words = ui(loaded.lang)
@@ -98,6 +106,14 @@ def practice(
         out(json.dumps(outcome.result, ensure_ascii=False))
     if outcome.interrupted:
         raise typer.Exit(130)
+
+
+def _words_file(path: Path) -> tuple[str, ...]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise UsageError(f"--grammar-words {path}: cannot read it ({err}); give a UTF-8 text file, one word per line") from None
+    return tuple(w for line in text.splitlines() for w in line.lower().split())
 
 
 def _partial_printer(interactive: bool):

@@ -67,7 +67,7 @@ class Conversation:
         )
         self.call.visited.append(self.call.state)
         self._lines = LineBook(s.lines, self.persona, self.facts, self._rng, s.customer.name)
-        self.classifier = classifier or MoveClassifier(s.moves, s.language)
+        self._classifier = classifier  # built on first use: the customer opens the call meanwhile
         self._model = CustomerModel(self.call)
         self._machine = build_machine(s, self._model)
         self._said: list[tuple[str, bool]] = []  # (normalized utterance, had moves)
@@ -90,6 +90,12 @@ class Conversation:
             StateEntered(turn=0, state=state, phase=self.scenario.states[state].phase),
             CustomerLine(turn=0, text=text, anger=self.call.anger, lines=(self.scenario.opening,)),
         ]
+
+    @property
+    def classifier(self) -> MoveClassifier:
+        if self._classifier is None:
+            self._classifier = MoveClassifier(self.scenario.moves, self.scenario.language)
+        return self._classifier
 
     def understand(self, text: str) -> Understanding:
         return self.classifier.classify(text)

@@ -75,7 +75,9 @@ def load_recognizer_model(lang: str, voice: VoiceSettings, data_dir: Path):
 def make_recognizer(model, scenario: Scenario, voice: VoiceSettings):
     from voice_trainer.speech.vosk_recognizer import VoskRecognizer
 
-    return VoskRecognizer(model, grammar=grammar_phrases(scenario) if voice.grammar else None)
+    if not voice.grammar:
+        return VoskRecognizer(model)
+    return VoskRecognizer(model, grammar=sorted(set(grammar_phrases(scenario)) | set(voice.grammar_words)))
 
 
 def warm_up(model) -> None:

@@ -17,7 +17,7 @@ from voice_trainer.scenario.schema import ScenarioFile
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present: start-up time
     """YAML 1.2 booleans: only true/false. In YAML 1.1 the rule key `on:` (and yes/no/off) would turn into a bool."""
 
 
@@ -88,7 +88,7 @@ def load_file(path: Path) -> Scenario:
     text = _read_text(path)
     tree = _compose(file, text)
     try:
-        raw = yaml.load(text, Loader=_Loader)
+        raw = _Loader("").construct_document(tree)  # from the tree already parsed, not a second parse
     except yaml.YAMLError as err:  # e.g. a !!python tag: composes, but safe loading refuses to build it
         raise _yaml_error(file, err) from None
     if not isinstance(raw, dict):

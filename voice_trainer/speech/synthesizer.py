@@ -206,6 +206,19 @@ def _engine_worker() -> _EngineWorker:
         return _worker
 
 
+def start_engine_early() -> None:
+    """Start eSpeak NG on a background thread now (~100 ms), so the customer's first line is not late.
+    Failures are left for the synthesizer to report when it is made."""
+
+    def start() -> None:
+        try:
+            _engine_worker().submit(_list_voices).result()
+        except Exception:
+            pass
+
+    threading.Thread(target=start, name="pyttsx3-start", daemon=True).start()
+
+
 # --- the synthesizer ---------------------------------------------------------------------------
 
 

@@ -99,6 +99,7 @@ class VoskRecognizer:
         self.missing_words = _missing_words(model, grammar) if self.grammar_json else []
         self._next_ms = offset_ms
         self._new_turn()
+        self._kaldi = self._make_kaldi()  # the first one now, so a model vosk refuses fails here
 
     def accept(self, chunk: AudioChunk) -> str:
         if self._turn_origin_ms is None:
@@ -106,18 +107,22 @@ class VoskRecognizer:
         self._next_ms = (chunk.timestamp_ms if chunk.timestamp_ms is not None else self._next_ms) + chunk.duration_ms
         if self._feed(self._resampler_for(chunk).convert(chunk).audio):
             return _text(self._closed_words)
-        partial = json.loads(self._kaldi.PartialResult()).get("partial", "")
+        partial = json.loads(self._decoder().PartialResult()).get("partial", "")
         return " ".join(t for t in (_text(self._closed_words), _clean(partial)) if t)
 
     def finish(self) -> Recognition:
         self._flush_resampler()
-        words = tuple(self._closed_words + self._words(self._kaldi.FinalResult()))
+        last = self._words(self._kaldi.FinalResult()) if self._kaldi is not None and self._fed_since_close else []
+        words = tuple(self._closed_words + last)
         self._new_turn()
         return Recognition(_text(words), words)
 
     def _feed(self, audio: bytes) -> bool:
         """True when vosk closed an utterance on its own (a long pause inside our turn); its words are kept."""
-        if not audio or not self._kaldi.AcceptWaveform(audio):
+        if not audio:
+            return False
+        self._fed_since_close = True
+        if not self._decoder().AcceptWaveform(audio):
             return False
         self._closed_words += self._words(self._kaldi.Result())
         return True
@@ -143,13 +148,20 @@ class VoskRecognizer:
         """
         if not self._fed_since_close:
             return
-        self._closed_words += self._words(self._kaldi.FinalResult())
-        self._kaldi = self._make_kaldi()
+        self._closed_words += self._words(self._decoder().FinalResult())
+        self._kaldi = None
         self._turn_origin_ms = None
         self._fed_since_close = False
 
+    def _decoder(self) -> vosk.KaldiRecognizer:
+        # Made when audio arrives, not when the last turn ends: with a grammar, making one takes
+        # ~100 ms, which belongs in the next turn's first chunk, not in this turn's reply latency.
+        if self._kaldi is None:
+            self._kaldi = self._make_kaldi()
+        return self._kaldi
+
     def _new_turn(self) -> None:
-        self._kaldi = self._make_kaldi()
+        self._kaldi: vosk.KaldiRecognizer | None = None
         self._resampler: StreamResampler | None = None
         self._turn_origin_ms: float | None = None
         self._closed_words: list[Word] = []
