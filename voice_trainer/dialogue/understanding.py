@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
-from voice_trainer.dialogue.patterns import CompiledPattern, Lexicon, Utterance, parse_pattern
+from voice_trainer.dialogue.patterns import CompiledPattern, Lexicon, Span, Utterance, parse_pattern
 from voice_trainer.dialogue.text import Token, lemmatizer_for, tokenize
 from voice_trainer.scenario.schema import Move
 
@@ -88,10 +88,10 @@ class MoveClassifier:
 
     def _score(self, move: _MoveModel, u: Utterance, lemma_key: str) -> tuple[float, int | None]:
         """The move's score and, if it is made, the word where it starts."""
-        rejected = [span for r in move.reject for span in r.match(u).reach]
         matches = [p.match(u) for p in move.patterns]
         spans = [span for m in matches for span in m.spans]
         if spans:
+            rejected = self._rejected(move, u)
             kept = [s for s in spans if not any(s.overlaps(r) for r in rejected)]
             return 1.0, (min(s.start for s in kept) if kept else None)
         best = max((0.5 * m.groups_found / m.groups_total for m in matches if m.groups_total > 1), default=0.0)
@@ -100,7 +100,12 @@ class MoveClassifier:
             similarity = fuzz.ratio(lemma_key, key) / 100.0
             if similarity > best:
                 best = similarity
-                if similarity >= self.example_threshold and len(u.tokens) >= self.example_min_tokens and not rejected:
+                close = similarity >= self.example_threshold and len(u.tokens) >= self.example_min_tokens
+                if close and not self._rejected(move, u):
                     shared = [t.index for t in u.tokens if t.lemma in example_lemmas]
                     position = shared[0] if shared else len(u.tokens)
         return best, position
+
+    @staticmethod
+    def _rejected(move: _MoveModel, u: Utterance) -> list[Span]:
+        return [span for r in move.reject for span in r.match(u).reach]
