@@ -124,7 +124,12 @@ def tokenize(text: str, lemmatizer: Lemmatizer) -> list[Token]:
 # Words that start a new clause in unpunctuated speech ("ни одного разрыва | а с какого момента…").
 CLAUSE_BREAKS = frozenset({"а", "но", "однако", "but", "whereas"})
 # Words that negate what follows.
-NEGATIONS = frozenset({"не", "ни", "нет", "без", "ничего", "not", "never", "no", "don't", "won't", "can't", "cannot"})
+NEGATIONS = frozenset({"не", "ни", "нет", "без", "ничего", "not", "never", "no", "cannot"} | {
+    # English contractions, with and without the apostrophe (speech recognition drops it)
+    form
+    for stem in ("don", "won", "can", "didn", "doesn", "isn", "aren", "wasn", "haven", "wouldn", "couldn")
+    for form in (stem + "'t", stem + "t")
+})
 # "не хотите подойти", "не могли бы вы": polite offers, not negations.
 POLITE_AFTER_NEGATION = frozenset({"хотите", "хотели", "желаете", "могли", "можете", "против", "сложно", "трудно", "откажите"})
 # A negation reaches over these to the word it negates ("не буду вас приглашать") but stops at any other word
