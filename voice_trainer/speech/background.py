@@ -49,18 +49,37 @@ class BackgroundRecognizer:
         self._jobs.put(_STOP)
         self._thread.join(timeout=5)
 
+    def _batch(self, first: AudioChunk) -> tuple[AudioChunk, object]:
+        """Everything queued behind `first`, as one chunk. Each accept asks vosk for a partial result,
+        which walks the whole utterance so far; when decoding falls behind, fewer, larger feeds let it
+        catch up instead of falling further behind."""
+        parts = [first.audio]
+        while True:
+            try:
+                nxt = self._jobs.get_nowait()
+            except queue.Empty:
+                nxt = None
+            if not (isinstance(nxt, AudioChunk) and (nxt.rate_hz, nxt.channels) == (first.rate_hz, first.channels)):
+                break
+            parts.append(nxt.audio)
+        if len(parts) == 1:
+            return first, nxt
+        return AudioChunk(b"".join(parts), first.rate_hz, first.channels, first.width, first.timestamp_ms), nxt
+
     def _raise_pending(self) -> None:
         if self._error is not None:
             error, self._error = self._error, None
             raise error
 
     def _run(self) -> None:
+        pending = None
         while True:
-            job = self._jobs.get()
+            job, pending = (pending, None) if pending is not None else (self._jobs.get(), None)
             if job == _STOP:
                 return
             try:
                 if isinstance(job, AudioChunk):
+                    job, pending = self._batch(job)
                     self._partial = self._recognizer.accept(job)
                 elif job == _CLOSE:
                     close = getattr(self._recognizer, "close_utterance", None)
