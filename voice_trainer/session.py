@@ -60,7 +60,8 @@ class Session:
         self.observers: list[Observer] = list(observers)
         self.turn = 0
         self.result: dict[str, Any] | None = None
-        self._started_at = started_at.isoformat(timespec="seconds")
+        # Milliseconds: two sessions started in the same second still sort in the order they happened.
+        self._started_at = started_at.isoformat(timespec="milliseconds")
         # Playback threads report SpeechPlayed while the main loop reports turns; one writer at a time.
         self._emit_lock = threading.RLock()
 
@@ -122,7 +123,7 @@ class Session:
 
 
 def _rounded(ms: float | None) -> float | None:
-    return None if ms is None else round(ms - 0.0, 1)
+    return None if ms is None else round(ms, 1)
 
 
 def build_result(events: list[Event], score: Score, folder: Path | None = None) -> dict[str, Any]:
