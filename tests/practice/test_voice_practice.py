@@ -9,13 +9,11 @@ not moves, so the customer answers "what?" -- that is fine, the loop is what is 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 import soundfile
 

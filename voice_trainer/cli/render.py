@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from voice_trainer.events import CustomerLine, Event, Notice, PartialText, SessionEnded, StateEntered, TraineeTurn
+from voice_trainer.events import CustomerLine, Event, Notice, StateEntered, TraineeTurn
 
 UI = {
     "ru": {

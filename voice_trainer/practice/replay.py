@@ -7,38 +7,16 @@ with `gap_ms` of silence between speakers.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Callable
 
 from voice_trainer.audio.chunk import AudioChunk
 from voice_trainer.clock import FakeClock
-from voice_trainer.errors import AudioFileError
 from voice_trainer.events import CustomerLine, Notice, SpeechPlayed
 from voice_trainer.session import Session
 from voice_trainer.speech.interfaces import Prosody, Recognizer, Synthesizer
 
 FEED_MS = 100
 DEFAULT_GAP_MS = 600
-
-
-def read_turn_audio(path: Path) -> AudioChunk:
-    """A trainee turn from a sound file, as 16-bit audio at the file's own rate (mono or stereo)."""
-    import soundfile
-
-    try:
-        samples, rate_hz = soundfile.read(str(path), dtype="int16", always_2d=True)
-    except FileNotFoundError:
-        raise AudioFileError(f"{path}: no such file; --replies takes one WAV file per trainee turn") from None
-    except (RuntimeError, soundfile.LibsndfileError) as err:
-        raise AudioFileError(f"{path}: not a readable sound file ({err}); give WAV files, one per trainee turn") from None
-    if samples.shape[0] == 0:
-        raise AudioFileError(f"{path}: the file holds no audio; record the turn again")
-    return AudioChunk.from_samples(samples if samples.shape[1] > 1 else samples[:, 0], rate_hz)
-
-
-def check_replies(paths: list[Path]) -> list[AudioChunk]:
-    """Read every file before the session starts, so a bad file fails the run before anything is logged."""
-    return [read_turn_audio(p) for p in paths]
 
 
 class Replay:

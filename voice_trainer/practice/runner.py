@@ -6,16 +6,16 @@ The CLI builds `PracticeSettings` once and calls `run_practice`; nothing here pa
 
 from __future__ import annotations
 
-import sys
 import threading
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from voice_trainer.clock import FakeClock
 from voice_trainer.errors import AudioDeviceError, ModelError, ModelNotFound, VoiceTrainerError
-from voice_trainer.events import CustomerLine, Event, Notice, SpeechPlayed
+from voice_trainer.events import Event, Notice
 from voice_trainer.scenario.loader import Scenario
 from voice_trainer.session import Session
 from voice_trainer.session_log import RECORDING_FILE
@@ -31,7 +31,6 @@ class Outcome:
     session: Session
     result: dict[str, Any]
     interrupted: bool
-    notices: list[str] = field(default_factory=list)
 
 
 def grammar_phrases(scenario: Scenario) -> list[str]:
@@ -164,12 +163,35 @@ def _session(settings: PracticeSettings, scenario: Scenario, mode: str, data_dir
     )
 
 
-def _finish(session: Session, recorder, data_dir: Path, say: Print, interrupted: bool) -> Outcome:
+class _Run:
+    """How a call ended; filled in by `_to_the_end`."""
+
+    outcome: Outcome
+
+
+@contextmanager
+def _to_the_end(session: Session, recorder, data_dir: Path, say: Print, *closing):
+    """Whatever happens inside (an ending, Ctrl-C, a vanished device), the session is finished, its
+    files completed and the audio pieces closed. Ctrl-C marks it interrupted; other errors go on up."""
+    run = _Run()
+    interrupted = False
     try:
-        result = session.finish(interrupted=interrupted)
+        yield run
+    except KeyboardInterrupt:
+        interrupted = True
+    except AudioDeviceError as err:
+        session.emit(Notice(kind="device", message=str(err)))
+        interrupted = True
+        raise
     finally:
-        finish_files(session, recorder, data_dir, say)
-    return Outcome(session, result, interrupted)
+        try:
+            result = session.finish(interrupted=interrupted)
+        finally:
+            finish_files(session, recorder, data_dir, say)
+            for piece in closing:
+                if piece is not None:
+                    piece.close()
+        run.outcome = Outcome(session, result, interrupted)
 
 
 def _replay(settings, scenario, paths, data_dir, observers, say, on_session) -> Outcome:
@@ -189,16 +211,9 @@ def _replay(settings, scenario, paths, data_dir, observers, say, on_session) -> 
         session, clock, make_recognizer(model, scenario, settings.voice), synthesizer=synth,
         prosody_for=prosody_for, on_mic=recorder.add_mic, on_customer=recorder.add_customer,
     )
-    interrupted = False
-    try:
+    with _to_the_end(session, recorder, data_dir, say, synth) as run:
         replay.run(turns, [str(p) for p in paths])
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        outcome = _finish(session, recorder, data_dir, say, interrupted)
-        if synth is not None:
-            synth.close()
-    return outcome
+    return run.outcome
 
 
 def _text(settings, scenario, replies, speak, data_dir, observers, say, on_session) -> Outcome:
@@ -210,16 +225,9 @@ def _text(settings, scenario, replies, speak, data_dir, observers, say, on_sessi
     recorder = None
     if customer is not None:
         recorder = customer.attach(session)
-    interrupted = False
-    try:
+    with _to_the_end(session, recorder, data_dir, say, customer) as run:
         run_text(session, replies, after_turn=customer.speak_new_lines if customer else None)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        outcome = _finish(session, recorder, data_dir, say, interrupted)
-        if customer is not None:
-            customer.close()
-    return outcome
+    return run.outcome
 
 
 def _voice(settings, scenario, data_dir, observers, say, on_session, on_partial, replies_from) -> Outcome:
@@ -254,8 +262,7 @@ def _voice(settings, scenario, data_dir, observers, say, on_session, on_partial,
     session = _session(settings, scenario, "voice", data_dir, observers)
     on_session(session)
     recorder = customer.attach(session) if customer else _recorder(session)
-    interrupted = False
-    try:
+    with _to_the_end(session, recorder, data_dir, say, customer) as run:
         loop = VoiceLoop(
             session, None, EndOfTurnDetector(trailing_silence_ms=voice.trailing_silence_ms, max_turn_ms=voice.max_turn_ms),
             None, customer, settings=LoopSettings(barge_in=voice.barge_in),
@@ -277,17 +284,7 @@ def _voice(settings, scenario, data_dir, observers, say, on_session, on_partial,
             with MicStream(mic_device, clock=session.clock) as mic:
                 loop.mic = mic
                 loop.listen()
-    except KeyboardInterrupt:
-        interrupted = True
-    except AudioDeviceError as err:
-        session.emit(Notice(kind="device", message=str(err)))
-        interrupted = True
-        raise
-    finally:
-        outcome = _finish(session, recorder, data_dir, say, interrupted)
-        if customer is not None:
-            customer.close()
-    return outcome
+    return run.outcome
 
 
 def _continue_in_text(session: Session, customer, replies: Iterable[str]) -> None:
@@ -314,11 +311,3 @@ def _open_customer_voice(voice: VoiceSettings, scenario: Scenario, say: Print):
     except VoiceTrainerError as err:
         say(f"the customer will not speak: {err}")
         return None
-
-
-def _is_tty(stream) -> bool:
-    try:
-        return stream is not None and not stream.closed and stream.isatty()
-    except ValueError:
-        return False
-

@@ -13,7 +13,7 @@ from typing import Callable, Protocol
 
 from voice_trainer.audio.chunk import AudioChunk
 from voice_trainer.audio.endpoint import EndOfTurnDetector, SpeechAudio, SpeechStarted, TurnEnded
-from voice_trainer.events import BargeIn, CustomerLine, Event, PartialText, ReplyTiming, SpeechPlayed, TurnStarted
+from voice_trainer.events import BargeIn, CustomerLine, PartialText, ReplyTiming, SpeechPlayed, TurnStarted
 from voice_trainer.session import Session
 from voice_trainer.speech.interfaces import Recognizer
 
