@@ -127,12 +127,12 @@ class Denial:
 
 
 def denials(tokens: list[Token] | tuple[Token, ...], lang: str) -> Denial:
-    frames = FRAMES.get(lang, ())
+    by_first = _frames_by_first_word(lang)
     n = len(tokens)
     denied, frame = [False] * n, [False] * n
     surfaces = [t.surface for t in tokens]
     for i in range(n):
-        for f in frames:
+        for f in by_first.get(surfaces[i], ()):
             end = i + len(f.words)
             if end > n or not all(surfaces[i + k] in alts for k, alts in enumerate(f.words)):
                 continue
@@ -177,6 +177,15 @@ def _is_infinitive(t: Token) -> bool:
 
 def _is_finite_verb(t: Token) -> bool:
     return "VERB" in t.grammemes and ("indc" in t.grammemes or "impr" in t.grammemes)
+
+
+@lru_cache(maxsize=None)
+def _frames_by_first_word(lang: str) -> dict[str, tuple[Frame, ...]]:
+    index: dict[str, list[Frame]] = {}
+    for f in FRAMES.get(lang, ()):
+        for word in f.words[0]:
+            index.setdefault(word, []).append(f)
+    return {word: tuple(frames) for word, frames in index.items()}
 
 
 @lru_cache(maxsize=None)

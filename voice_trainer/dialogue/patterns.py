@@ -90,7 +90,6 @@ class Lexicon:
         self._fuzzy: dict[int, tuple[list[str], list[tuple[int, bool, bool]]]] = {}
         # the same for sound-alikes of real words: key length -> (keys, (word id, prefix, allowed distance))
         self._heard: dict[int, tuple[list[str], list[tuple[int, bool, float]]]] = {}
-        self._heard_ids: set[int] = set()
         self._fuzzy_min_len = fuzzy_min_len
         self._long_word_len = long_word_len
         self.affirmed: set[int] = set()
@@ -98,15 +97,12 @@ class Lexicon:
         # Words that make an alternative on their own: a token that is one of them means what it says.
         self.standalone: set[int] = set()
 
-    def add(self, word: Word, standalone: bool = False, by_sound: bool = False) -> int:
-        """Register a pattern word. `standalone`: it makes an alternative on its own; `by_sound`: a real word
-        that sounds like it may be taken for it (the classifier allows this for words that alone make a move)."""
+    def add(self, word: Word, standalone: bool = False) -> int:
+        """Register a pattern word; `standalone`: it makes an alternative on its own."""
         if word in self._ids:
             wid = self._ids[word]
             if standalone:
                 self.standalone.add(wid)
-            if by_sound and wid not in self._heard_ids:
-                self._add_heard(word, wid)
             return wid
         wid = len(self._ids)
         self._ids[word] = wid
@@ -131,19 +127,15 @@ class Lexicon:
                 bucket = self._fuzzy.setdefault(len(key), ([], []))
                 bucket[0].append(self._sound_key(key, word_end=not word.prefix))
                 bucket[1].append((wid, word.prefix, word.form_only))
-        if by_sound:
-            self._add_heard(word, wid)
+        self._add_heard(word, wid)
         self.token_words.cache_clear()
         return wid
 
     def _add_heard(self, word: Word, wid: int) -> None:
-        self._heard_ids.add(wid)
-        if word.form_only:
-            return
         # Sound-alikes are compared by real words: the surface and, with a dictionary, the normal form
-        # (a Snowball stem is no word anyone says).
+        # (a Snowball stem is no word anyone says); an exact form "=простите" only by that form.
         forms = {word.text}
-        if self._is_known and not word.prefix:
+        if self._is_known and not word.prefix and not word.form_only:
             forms.add(self._lemmatizer.lemma(word.text))
         for form in forms:
             heard = self._heard_key(form, word_end=not word.prefix)
@@ -184,11 +176,17 @@ class Lexicon:
             found.update(self._by_lemma.get(form, ()))
             for end in range(1, len(form) + 1):
                 found.update(self._by_prefix.get(form[:end], ()))
-        # A word from the dictionary is what it says ("придете" is not a misheard "привет").
-        if len(surface) >= self._fuzzy_min_len and not (self._is_known and self._is_known(surface)):
-            for form in dict.fromkeys((surface, *lemmas)):  # a guessed lemma may be closer than the surface
-                found.update(self._near_misses(self._sound_key(form)))
+        # A word from the dictionary is what it says ("придете" is not a misheard "привет"). Without a
+        # dictionary any token may be a real word, so its near misses only count as sound-alikes.
+        if self._is_known and len(surface) >= self._fuzzy_min_len and not self._is_known(surface):
+            found.update(self._spelled_by_ear(surface, lemmas))
         return frozenset(found)
+
+    def _spelled_by_ear(self, surface: str, lemmas: tuple[str, ...]) -> set[int]:
+        found: set[int] = set()
+        for form in dict.fromkeys((surface, *lemmas)):  # a guessed lemma may be closer than the surface
+            found.update(self._near_misses(self._sound_key(form)))
+        return found
 
     def _near_misses(self, sounded: str) -> set[int]:
         found = set()
@@ -214,9 +212,13 @@ class Lexicon:
     def sound_alikes(self, surface: str, lemmas: tuple[str, ...]) -> frozenset[int]:
         """Lexicon words a real word sounds like ("пустите" ~ "простить", "contact" ~ "contract"): it starts
         with the same kind of sound, and differs by little more than the sounds a recognizer confuses."""
-        if len(surface) < SOUND_ALIKE_MIN_LEN or (self._is_known and not self._is_known(surface)):
-            return frozenset()
+        if self._is_known and not self._is_known(surface):
+            return frozenset()  # spelled by ear: token_words took it already
         found: set[int] = set()
+        if not self._is_known and len(surface) >= self._fuzzy_min_len:
+            found.update(self._spelled_by_ear(surface, lemmas))
+        if len(surface) < SOUND_ALIKE_MIN_LEN:
+            return frozenset(found)
         for form in dict.fromkeys((surface, *lemmas) if self._is_known else (surface,)):
             heard = self._heard_key(form)
             for length, (keys, owners) in self._heard.items():
@@ -255,8 +257,7 @@ class CompiledPattern:
     def __init__(self, pattern: Pattern, lexicon: Lexicon, max_span: int = 10):
         self.source = pattern.source
         self.groups = tuple(
-            tuple(tuple(lexicon.add(w, standalone=len(alt) == 1, by_sound=len(pattern.groups) == 1) for w in alt)
-                  for alt in group)
+            tuple(tuple(lexicon.add(w, standalone=len(alt) == 1) for w in alt) for alt in group)
             for group in pattern.groups
         )
         self._affirmed = lexicon.affirmed
@@ -315,7 +316,8 @@ class CompiledPattern:
         spans = []
         for i, (start, _, _, _) in enumerate(hits):
             seen: dict[int, Hit] = {}
-            for hit in hits[i:]:
+            for k in range(i, len(hits)):  # indices, not a slice: a slice would copy the rest each time
+                hit = hits[k]
                 if hit[0] - start >= self.max_span:
                     break
                 seen.setdefault(hit[2], hit)
@@ -333,7 +335,8 @@ class CompiledPattern:
             if g != 0:
                 continue
             used = [first]
-            for hit in hits[i + 1:]:
+            for k in range(i + 1, len(hits)):
+                hit = hits[k]
                 if len(used) == len(self.groups) or hit[1] - start >= self.max_span:
                     break
                 if hit[2] == len(used) and hit[0] > end:

@@ -57,7 +57,13 @@ def english_sound_key(word: str, word_end: bool = True) -> str:
     return "".join(out)
 
 
-SOUND_KEYS = {"ru": russian_sound_key, "en": english_sound_key}
+def russian_heard_key(word: str, word_end: bool = True) -> str:
+    """The Russian key without the signs that are no sound of their own ("ь", "ъ")."""
+    return russian_sound_key(word, word_end).replace("ь", "").replace("ъ", "")
+
+
+# Keys for comparing a real word with a pattern word by sound, per language.
+SOUND_KEYS = {"ru": russian_heard_key, "en": english_sound_key}
 
 # Sounds a recognizer confuses most; a swap inside one class costs half.
 _CLASSES = ("аиоуеыяюэ", "бп", "дт", "гкх", "вф", "зсц", "жшщч", "лр", "мн", "a", "bp", "dt", "gkh", "vfw", "szc",
@@ -102,9 +108,8 @@ def same_onset(a: str, b: str) -> bool:
 
 def allowed_sound_distance(length: int) -> float:
     """How far a real word may sound from a pattern word whose key has this length and still be taken for it:
-    one close confusion in a short word, about one different sound in a longer one."""
-    if length < 5:
-        return 0.0
+    a short word only by a word that sounds the same ("поводок" for "паводок"; "просто" is no "прости"),
+    a longer one by a close confusion or about one different sound."""
     if length < 7:
-        return 0.5
+        return 0.0
     return 1.0 if length < 10 else 1.5

@@ -81,12 +81,14 @@ class MoveClassifier:
     example_min_tokens = 3
     # Scores below this are noise (any two sentences share some letters); they are left out of `scores`.
     near_miss_score = 0.5
-    # A sound-alike counts when a word of the move stands within this many words of it.
+    # A sound-alike counts when the move's own word is its nearest content word, at most this many words away.
     sound_context_reach = 4
     # The score of a move recognized through a sound-alike: made, but less sure than an exact match.
     sound_alike_score = 0.9
 
-    def __init__(self, moves: dict[str, Move], lang: str):
+    def __init__(self, moves: dict[str, Move], lang: str, sound_alikes: bool = True):
+        """`sound_alikes=False` turns off taking real words for pattern words they sound like (to measure it)."""
+        self._sound_alikes = sound_alikes
         self._lemmatizer = lemmatizer_for(lang)
         self._lexicon = Lexicon(self._lemmatizer)
         self._moves = tuple(self._compile(name, move) for name, move in moves.items())
@@ -151,9 +153,8 @@ class MoveClassifier:
             if said:
                 return _Verdict(1.0, min(s.start for s in said))
             return _Verdict(1.0, denied=bool(kept))
-        if move.heard_ok and u.heard & move.words:
-            # Only a word that alone makes the move may be heard by sound, so the context stays separate evidence.
-            heard = [s for p in move.patterns if len(p.groups) == 1 for s in p.match(u, by_sound=True).spans
+        if self._sound_alikes and move.heard_ok and u.heard & move.words:
+            heard = [s for p in move.patterns for s in p.match(u, by_sound=True).spans
                      if s.sounded]
             heard = [s for s in self._unrejected(move, u, heard) if not self._denied(s, u) and self._fits(move, u, s)]
             if heard:
@@ -197,16 +198,21 @@ class MoveClassifier:
         return all(u.denied[p] for p in span.hits) and not any(u.frame[p] for p in span.hits)
 
     def _fits(self, move: _MoveModel, u: Utterance, span: Span) -> bool:
-        """A sound-alike counts only next to another content word that belongs to the move: a word that alone
-        makes the move, or a word of its examples ("пустите | за неудобства", "the contact | says drops are
-        allowed")."""
-        heard = set(span.sounded)
+        """A sound-alike counts only when its nearest content word, before or after it (function words
+        aside), is one of the move's own: a word of its examples or a word that alone makes the move.
+        These are its usual neighbours: "пустите | за неудобства", "приносим | свои прошения", "the contact
+        | says". A real word in its own meaning has its own neighbours ("прошение | о перерасчёте")."""
+        # The pattern's other words are no extra evidence: "офорт висит | в офисе" is no "визит в офис".
+        matched = set(span.hits)
         for i in span.sounded:
-            for j in range(max(0, i - self.sound_context_reach), min(len(u.tokens), i + self.sound_context_reach + 1)):
-                if j in heard or not self._is_content(u.tokens[j]):
-                    continue
-                if u.words[j] & move.signs or u.tokens[j].lemma in move.context:
-                    return True
+            for step in (-1, 1):
+                j = i + step
+                while 0 <= j < len(u.tokens) and abs(j - i) <= self.sound_context_reach:
+                    if j not in matched and self._is_content(u.tokens[j]):
+                        if u.words[j] & move.signs or u.tokens[j].lemma in move.context:
+                            return True
+                        break
+                    j += step
         return False
 
     def _is_content(self, token: Token) -> bool:
