@@ -24,8 +24,8 @@ _RU_PHRASES = (
 _EN_PHRASES = (("you", "know", "what", "i", "mean"),)
 
 # "ну" stays before these: "ну да, ну да" and "ну вы даёте" are sarcasm, "да ну вас" is rude.
-_RU_NU_KEEPS = frozenset({"да", "вы", "ты", "и", "вас", "тебя", "уж", "нет", "ну", "что", "конечно", "же", "ладно"})
-# Pronouns after "как бы" make it a real "how would": "как бы вам объяснить".
+_RU_NU_KEEPS = frozenset({"да", "вы", "ты", "и", "вас", "тебя", "уж", "нет", "конечно", "же", "ладно"})
+# A pronoun and a verb after "как бы" make it a real "how would": "как бы вам объяснить", "как бы вы хотели".
 _RU_KAK_BY_KEEPS = frozenset({"вы", "вам", "вас", "нам", "мне", "я", "мы", "ты", "тебе", "он", "она", "они", "это",
                               "то", "так", "не"})
 # Before "короче" these make it a comparative: "намного короче", "стал короче".
@@ -34,8 +34,11 @@ _RU_SHORTER_BEFORE = frozenset({"намного", "гораздо", "еще", "�
                                 "даже", "вдвое", "втрое", "раза", "куда"})
 _RU_TYPE_BEFORE = frozenset({"какого", "этого", "такого", "того", "одного", "другого", "нового", "старого", "любого",
                              "данного", "вашего", "нашего", "всякого", "определенного"})
-# Weak fillers: only fillers next to another filler ("ну значит", "значит э"): alone, "значит" is "so, that means".
+# Weak fillers: only fillers next to another filler ("ну значит", "значит э").
 _RU_WEAK = frozenset({"значит", "вот", "блин", "слушайте", "знаете", "типа"})
+# "значит" means "so, that means" at the start of the turn and in "это значит", "значит ли"; elsewhere it fills.
+_RU_MEANS_AFTER = frozenset({"это", "то", "что", "все", "оно", "не", "так", "а", "и"})
+_RU_MEANS_BEFORE = frozenset({"что", "ли", "это"})
 _RU_ALWAYS = frozenset({"собственно", "вообщем"})
 
 # "like" is a verb or a preposition after these: "would you like", "looks like".
@@ -47,7 +50,6 @@ _EN_LIKE_KEEPS_AFTER = frozenset({
     "whats", "just", "exactly", "be", "is", "was", "it", "this", "that",
 })
 _EN_LIKE_KEEPS_BEFORE = frozenset({"this", "that", "these", "those", "a", "an", "the", "yours", "mine", "it", "to"})
-_EN_OPENERS = frozenset({"oh", "yeah", "yes", "okay", "ok", "so", "and", "but", "well", "right", "alright", "now"})
 _EN_RIGHT_KEEPS = frozenset({"now", "away", "here", "there", "then", "on", "side"})
 _EN_KIND_KEEPS_AFTER = frozenset({"what", "which", "this", "that", "any", "some", "every", "a", "the", "no", "one", "same",
                                   "different", "other", "what's", "whats", "these", "those", "each", "that's", "thats",
@@ -57,6 +59,7 @@ _EN_YOU_KNOW_KEEPS_AFTER = frozenset({"do", "did", "don't", "dont", "didn't", "d
 _EN_YOU_KNOW_KEEPS_BEFORE = frozenset({"what", "how", "why", "when", "where", "if", "whether", "who", "which", "that",
                                        "about", "the", "your", "my"})
 _EN_ALWAYS = frozenset({"basically", "actually", "literally", "anyway", "anyways"})
+_EN_MEAN_KEEPS_AFTER = frozenset({"what", "that's", "thats", "know", "if", "do", "don't", "dont", "not"})
 # "so" stays even there: "so basically you never had a drop" still asks for a confirmation.
 _EN_WEAK = frozenset({"well", "right"})
 
@@ -94,29 +97,52 @@ def _russian(tokens) -> frozenset[int]:
     for i, w in enumerate(words):
         if i in found:
             continue
-        if w == "ну" and at(i + 1) not in _RU_NU_KEEPS and at(i - 1) not in ("ну", "да"):
+        if w == "ну" and not _nu_means(words, i):
             found.add(i)
-        elif w == "как" and at(i + 1) == "бы" and at(i + 2) not in _RU_KAK_BY_KEEPS and i + 2 < n:
+        elif w == "как" and at(i + 1) == "бы" and i + 2 < n and not _how_would(tokens, i):
             found.update((i, i + 1))
-        elif w == "в" and at(i + 1) == "общем" and not _nominal(tokens, i + 2):
+        elif w == "в" and at(i + 1) == "общем" and not _locative(tokens, i + 2):
             found.update((i, i + 1))
-        elif w == "короче" and at(i + 1) != "чем" and at(i - 1) not in _RU_SHORTER_BEFORE \
-                and not _genitive(tokens, i + 1):
+        elif w == "короче" and at(i + 1) != "чем" and at(i - 1) not in _RU_SHORTER_BEFORE:
+            found.add(i)
+        elif w == "значит" and i > 0 and at(i - 1) not in _RU_MEANS_AFTER and at(i + 1) not in _RU_MEANS_BEFORE:
             found.add(i)
         elif w == "типа" and at(i - 1) not in _RU_TYPE_BEFORE and not _genitive(tokens, i + 1):
             found.add(i)
     # Weak fillers count only beside a filler: "ну значит извините", "так значит э когда".
-    # One pass each way catches a run of them on either side of the filler, in linear time.
+    # One pass each way catches a run of them on either side of the filler, in linear time. A "значит" that
+    # opens what is left of the turn is "so": "ну значит вы ни разу не замечали обрывов?".
+    first_word = next((i for i in range(n) if i not in found), n)
     for order in (range(n), range(n - 1, -1, -1)):
         for i in order:
-            if i not in found and words[i] in _RU_WEAK and (i - 1 in found or i + 1 in found):
-                found.add(i)
+            if i in found or words[i] not in _RU_WEAK or not (i - 1 in found or i + 1 in found):
+                continue
+            if words[i] == "значит" and i == first_word:
+                continue
+            found.add(i)
     return frozenset(found)
 
 
-def _nominal(tokens, i: int) -> bool:
-    """A noun or adjective follows ("в общем доступе", "в общем чате")."""
-    return 0 <= i < len(tokens) and bool({"NOUN", "ADJF"} & tokens[i].grammemes)
+def _nu_means(words: list[str], i: int) -> bool:
+    """"ну" that carries a tone: "ну да", "ну вы даёте", "да ну вас", and a "ну-ну" that opens or closes the turn."""
+    n = len(words)
+    after = words[i + 1] if i + 1 < n else ""
+    if after in _RU_NU_KEEPS or (i > 0 and words[i - 1] == "да"):
+        return True
+    pair_start = i if after == "ну" else i - 1 if i > 0 and words[i - 1] == "ну" else None
+    return pair_start is not None and (pair_start == 0 or pair_start + 2 == n)
+
+
+def _how_would(tokens, i: int) -> bool:
+    if not (i + 3 < len(tokens) and tokens[i + 2].surface in _RU_KAK_BY_KEEPS):
+        return False
+    g = tokens[i + 3].grammemes
+    return "INFN" in g or ("VERB" in g and "past" in g)
+
+
+def _locative(tokens, i: int) -> bool:
+    """A locative noun or adjective follows, so "в общем" is "in the shared…" ("в общем доступе", "чате")."""
+    return 0 <= i < len(tokens) and bool({"NOUN", "ADJF"} & tokens[i].grammemes) and "loct" in tokens[i].grammemes
 
 
 def _genitive(tokens, i: int) -> bool:
@@ -136,10 +162,6 @@ def _english(tokens) -> frozenset[int]:
     def at(i: int) -> str:
         return words[i] if 0 <= i < n else ""
 
-    def opening(i: int) -> bool:
-        """At the start of the turn, or right after another filler or discourse word."""
-        return i == 0 or i - 1 in found or at(i - 1) in _EN_OPENERS
-
     for i, w in enumerate(words):
         if i in found:
             continue
@@ -150,7 +172,8 @@ def _english(tokens) -> frozenset[int]:
         elif w == "you" and at(i + 1) == "know" and at(i - 1) not in _EN_YOU_KNOW_KEEPS_AFTER \
                 and at(i + 2) not in _EN_YOU_KNOW_KEEPS_BEFORE:
             found.update((i, i + 1))
-        elif w == "i" and at(i + 1) == "mean" and opening(i) and at(i + 2) not in ("it", "that"):
+        elif w == "i" and at(i + 1) == "mean" and at(i - 1) not in _EN_MEAN_KEEPS_AFTER \
+                and at(i + 2) not in ("it", "that", "by", "to"):
             found.update((i, i + 1))
     # Weak fillers count only beside a filler ("well um", "right uh"): alone, "yeah right" mocks and "well" may be
     # "works well".

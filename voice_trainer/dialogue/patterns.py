@@ -66,6 +66,10 @@ class Utterance:
     # Lexicon words a real word only sounds like ("пустите" for "простите"); count only with a fitting context.
     sounds: tuple[frozenset[int], ...] = ()
     heard: frozenset[int] = frozenset()  # every lexicon word some token sounds like
+    # Where each lexicon word occurs (by form or by sound), so a pattern looks only where its words are.
+    where: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    where_heard: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    breaks: tuple[int, ...] = ()  # positions of clause breaks ("а", "но")
 
 
 class Lexicon:
@@ -157,7 +161,8 @@ class Lexicon:
         )
         denial = denials(tokens, self.language)
         return Utterance(tuple(tokens), tuple(words), negated_positions(tokens), frozenset().union(*words),
-                         denial.denied, denial.frame, sounds, frozenset().union(*sounds))
+                         denial.denied, denial.frame, sounds, frozenset().union(*sounds), _positions(words),
+                         _positions(sounds), tuple(i for i, t in enumerate(tokens) if t.surface in CLAUSE_BREAKS))
 
     def _split_words(self, tokens: list[Token]):
         """Words the recognizer cut in two ("под ключились"): a piece the dictionary doesn't know that
@@ -280,9 +285,11 @@ class CompiledPattern:
         n = len(u.tokens)
         affirmed = self._affirmed
         sounds = u.sounds if by_sound and u.sounds else None
-        for start in range(n):
-            words = u.words[start] | sounds[start] if sounds else u.words[start]
-            for first in words & self._firsts:
+        for first in self._firsts:
+            starts = u.where.get(first, ())
+            if sounds:
+                starts = sorted(set(starts) | set(u.where_heard.get(first, ())))
+            for start in starts:
                 if start and first in self._at_start:
                     continue
                 for g, alt in self._by_first[first]:
@@ -351,7 +358,7 @@ class CompiledPattern:
         "ни одного разрыва а с какого момента" is two clauses, and a reject mustn't join them."""
         if not spans:
             return ()
-        breaks = [i for i, t in enumerate(u.tokens) if t.surface in CLAUSE_BREAKS]
+        breaks = u.breaks
         starts = [h[0] for h in hits]
         reach = []
         for span in spans:
@@ -369,6 +376,14 @@ class CompiledPattern:
                     end = max(end, e)
             reach.append(Span(span.start, end, span.hits))
         return tuple(reach)
+
+
+def _positions(per_token) -> dict[int, tuple[int, ...]]:
+    where: dict[int, list[int]] = {}
+    for i, ids in enumerate(per_token):
+        for wid in ids:
+            where.setdefault(wid, []).append(i)
+    return {wid: tuple(positions) for wid, positions in where.items()}
 
 
 def _span(start: int, end: int, used) -> Span:
