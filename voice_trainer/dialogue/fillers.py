@@ -57,7 +57,7 @@ _EN_KIND_KEEPS_AFTER = frozenset({"what", "which", "this", "that", "any", "some"
 _EN_YOU_KNOW_KEEPS_AFTER = frozenset({"do", "did", "don't", "dont", "didn't", "didnt", "if", "as", "would", "you'd",
                                       "wouldn't", "to", "let", "might", "may", "how", "what", "i"})
 _EN_YOU_KNOW_KEEPS_BEFORE = frozenset({"what", "how", "why", "when", "where", "if", "whether", "who", "which", "that",
-                                       "about", "the", "your", "my"})
+                                       "about"})
 _EN_ALWAYS = frozenset({"basically", "actually", "literally", "anyway", "anyways"})
 _EN_MEAN_KEEPS_AFTER = frozenset({"what", "that's", "thats", "know", "if", "do", "don't", "dont", "not"})
 # "so" stays even there: "so basically you never had a drop" still asks for a confirmation.
@@ -136,8 +136,10 @@ def _nu_means(words: list[str], i: int) -> bool:
 def _how_would(tokens, i: int) -> bool:
     if not (i + 3 < len(tokens) and tokens[i + 2].surface in _RU_KAK_BY_KEEPS):
         return False
-    g = tokens[i + 3].grammemes
-    return "INFN" in g or ("VERB" in g and "past" in g)
+    for t in tokens[i + 3:i + 5]:  # "как бы вам объяснить", "как бы вам это объяснить"
+        if "INFN" in t.grammemes or ("VERB" in t.grammemes and "past" in t.grammemes):
+            return True
+    return False
 
 
 def _locative(tokens, i: int) -> bool:

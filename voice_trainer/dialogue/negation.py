@@ -82,10 +82,11 @@ _RU = _frames({
         "|предлагаю|прошу|заставляю|обвиняю|считаю|думаю|призываю",
         "не хочу|хотел|хотела сказать", "не имею|имел|имела в виду", "не к тому", "никто не говорит|утверждает",
         "не про|о|об|обо", "речь|разговор|вопрос не о|об|про|в", "речь не идет о|об|про", "не идет речь о|об|про",
-        "дело не в", "не в том дело", "забудьте|забудем|забудь про|о|об", "оставим|оставьте", "давайте не будем про|о|об",
+        "дело не в", "не в том дело", "забудьте|забудем|забудь", "оставим", "давайте не будем про|о|об",
     ],
     DOING: [
-        "нет необходимости|смысла|нужды|надобности", "незачем", "ни к чему", "не придется|обязательно|требуется",
+        "нет необходимости|смысла|нужды|надобности", "нет никакой|особой необходимости|нужды|надобности",
+        "незачем", "ни к чему", "не придется|обязательно|требуется",
     ],
     DOING_OR_BEFORE: ["не нужно|надо|стоит", "не в|за чем", "не за что"],
     BEFORE: [
@@ -118,6 +119,9 @@ _QUESTION_WORDS = frozenset({
 })
 _SUBJECTS = frozenset({"я", "мы", "ты", "он", "она", "они", "i", "we", "they", "he", "she", "let's", "lets", "please"})
 _SCOPE_ENDS = CLAUSE_BREAKS | {"зато", "лучше", "давайте", "поэтому", "потому", "because", "so", "instead", "rather"}
+# In English a verb phrase is over once its pronoun object is said: "no need to do anything | the modem…".
+_OBJECTS_THAT_CLOSE = frozenset({"anything", "something", "nothing", "it", "them", "us", "me", "him", "her", "that",
+                                 "this"})
 
 
 @dataclass(frozen=True)
@@ -168,7 +172,7 @@ def _ends_scope(tokens, first: int, i: int, kind: str) -> bool:
     if kind == SAYING:
         return t.surface in _QUESTION_WORDS
     # The verb phrase ends where a new subject or a finite verb starts ("ехать не нужно | мы всё решим").
-    return t.surface in _SUBJECTS or _is_finite_verb(t)
+    return t.surface in _SUBJECTS or _is_finite_verb(t) or tokens[i - 1].surface in _OBJECTS_THAT_CLOSE
 
 
 def _is_infinitive(t: Token) -> bool:

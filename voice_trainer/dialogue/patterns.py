@@ -278,12 +278,13 @@ class CompiledPattern:
         self._firsts = frozenset(self._by_first)
         self._group_firsts = tuple(frozenset(alt[0] for alt in group) for group in self.groups)
 
-    def hits(self, u: Utterance, by_sound: bool = False) -> list[Hit]:
+    def hits(self, u: Utterance, by_sound: bool = False, despite_negation: bool = False) -> list[Hit]:
         """(start, end, group, positions heard) for every place an alternative of a group occurs; positions
-        heard are where a word was only found as a sound-alike (with `by_sound`)."""
+        heard are where a word was only found as a sound-alike (with `by_sound`). `despite_negation`: words
+        marked `!` count under a negation too (to tell a negated move from one never said)."""
         found = []
         n = len(u.tokens)
-        affirmed = self._affirmed
+        affirmed = frozenset() if despite_negation else self._affirmed
         sounds = u.sounds if by_sound and u.sounds else None
         for first in self._firsts:
             starts = u.where.get(first, ())
@@ -309,13 +310,13 @@ class CompiledPattern:
                         found.append((start, end, g, heard))
         return found
 
-    def match(self, u: Utterance, by_sound: bool = False) -> PatternMatch:
+    def match(self, u: Utterance, by_sound: bool = False, despite_negation: bool = False) -> PatternMatch:
         need = len(self.groups)
         present = u.present | u.heard if by_sound else u.present
         possible = sum(1 for firsts in self._group_firsts if firsts & present)
         if possible < need:  # most patterns, most of the time: skip the word-by-word search
             return PatternMatch((), possible, need)
-        hits = sorted(set(self.hits(u, by_sound)))
+        hits = sorted(set(self.hits(u, by_sound, despite_negation)))
         spans = self._ordered_spans(hits) if self.ordered else self._spans(hits)
         return PatternMatch(tuple(spans), len({h[2] for h in hits}), need, self._reach(spans, hits, u))
 
@@ -363,6 +364,9 @@ class CompiledPattern:
         reach = []
         for span in spans:
             b = bisect_right(breaks, span.start)
+            # A break that is one of the pattern's own words ("извините, но что поделаешь") doesn't cut it.
+            while b < len(breaks) and breaks[b] in span.hits:
+                b += 1
             stop = breaks[b] if b < len(breaks) else len(u.tokens)
             if span.end >= stop:
                 continue

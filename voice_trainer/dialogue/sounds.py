@@ -109,7 +109,7 @@ def same_onset(a: str, b: str) -> bool:
 def allowed_sound_distance(length: int) -> float:
     """How far a real word may sound from a pattern word whose key has this length and still be taken for it:
     a short word only by a word that sounds the same ("поводок" for "паводок"; "просто" is no "прости"),
-    a longer one by a close confusion or about one different sound."""
+    a longer one by one different sound, a long one by a little more ("пустите" for "простите")."""
     if length < 7:
         return 0.0
-    return 1.0 if length < 10 else 1.5
+    return 1.0 if length < 8 else 1.5

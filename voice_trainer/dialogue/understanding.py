@@ -159,6 +159,7 @@ class MoveClassifier:
             heard = [s for s in self._unrejected(move, u, heard) if not self._denied(s, u) and self._fits(move, u, s)]
             if heard:
                 return _Verdict(self.sound_alike_score, min(s.start for s in heard), by_sound=True)
+        negated = self._negated(move, u)
         best = max((0.5 * m.groups_found / m.groups_total for m in matches if m.groups_total > 1), default=0.0)
         position = None
         for key, example_lemmas in move.examples:
@@ -169,7 +170,16 @@ class MoveClassifier:
                 if close and not self._rejected(move, u):
                     shared = [t_index for t_index, t in enumerate(u.tokens) if t.lemma in example_lemmas]
                     position = shared[0] if shared else len(u.tokens)
+        if negated and position is None:
+            return _Verdict(1.0, denied=True)
         return _Verdict(best, position)
+
+    def _negated(self, move: _MoveModel, u: Utterance) -> bool:
+        """Said, but under a negation of its `!` words ("я не буду вас приглашать в офис")."""
+        if not (any(u.negated) and move.words & self._lexicon.affirmed):
+            return False
+        spans = [s for p in move.patterns for s in p.match(u, despite_negation=True).spans]
+        return bool(spans and self._unrejected(move, u, spans))
 
     def _unrejected(self, move: _MoveModel, u: Utterance, spans: list[Span]) -> list[Span]:
         """The spans no reject match overlaps; sorted intervals keep this linear in long utterances."""
