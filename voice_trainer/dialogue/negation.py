@@ -90,7 +90,8 @@ _RU = _frames({
     ],
     DOING_OR_BEFORE: ["не нужно|надо|стоит", "не в|за чем", "не за что"],
     BEFORE: [
-        "ни|не при чем", "ни|не причем", "не важно", "неважно", "не имеет значения", "не играет роли", "в сторону",
+        "ни|не при чем", "ни|не причем", "не важно|важна|важен|важны", "неважно|неважна|неважен|неважны",
+        "не имеет значения", "не играет роли", "в сторону",
         "речь не идет", "не идет речь", "не о том речь",
     ],
 })
@@ -160,6 +161,8 @@ def _scope(tokens, start: int, end: int, kind: str) -> range:
     last = end
     while last < len(tokens) and last - end < reach and not _ends_scope(tokens, end, last, kind):
         last += 1
+    if kind == SAYING and last == end:  # nothing follows: what he isn't saying came first ("о договоре я не говорю")
+        return _scope(tokens, start, end, BEFORE)
     return range(end, last)
 
 
