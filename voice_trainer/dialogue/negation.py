@@ -193,9 +193,3 @@ def _frames_by_first_word(lang: str) -> dict[str, tuple[Frame, ...]]:
         for word in f.words[0]:
             index.setdefault(word, []).append(f)
     return {word: tuple(frames) for word, frames in index.items()}
-
-
-@lru_cache(maxsize=None)
-def frame_words(lang: str) -> frozenset[str]:
-    """Every word that can start or make up a denial frame in this language (for documentation and checks)."""
-    return frozenset(w for f in FRAMES.get(lang, ()) for alts in f.words for w in alts)

@@ -1,6 +1,6 @@
 """Move pattern syntax: what a trainer writes in a scenario's `patterns:` and `reject:` lists.
 
-Parsing lives here, below both the scenario checker and the classifier (voice_trainer/dialogue/patterns.py
+Parsing lives here, below both the scenario checker and the classifier (the dialogue core's patterns.py
 does the matching). Syntax (one pattern per string):
     group + group + ...        every group must be found, in any order, within a few words of each other
     group > group > ...        the same, in this order ("пока > читаете": "пока" first)
