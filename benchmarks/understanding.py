@@ -1,6 +1,10 @@
 """Precision / recall per move of the move classifier on a labelled utterance set.
 
+    python benchmarks/understanding.py                      # every dev, holdout and blind set, both languages
     python benchmarks/understanding.py --lang ru tests/data/moves.ru.tsv [--errors] [--timing]
+    python benchmarks/understanding.py --lang ru tests/data/sound_alikes.ru.tsv --sounds
+    python benchmarks/understanding.py --lang ru tests/data/moves.ru.tsv --fillers
+    python benchmarks/understanding.py --lang ru --long
 
 File format: one utterance per line, `moves<TAB>utterance`, moves comma-separated or `unknown`;
 lines starting with '#' are comments.
@@ -9,6 +13,7 @@ lines starting with '#' are comments.
 from __future__ import annotations
 
 import argparse
+import random
 import signal
 import statistics
 import sys
@@ -88,15 +93,97 @@ def timing(classifier: MoveClassifier, rows: list[tuple[set[str], str]], build_m
     return "\n".join(out)
 
 
+def sounds(moves, lang: str, rows: list[tuple[set[str], str]]) -> str:
+    """What taking real words for the pattern words they sound like gains, and what it gets wrong."""
+    plain = MoveClassifier(moves, lang, sound_alikes=False)
+    heard = MoveClassifier(moves, lang)
+    right, wrong = [], []
+    for gold, text in rows:
+        for move in heard.classify(text).by_sound:
+            (right if move in gold else wrong).append((move, text))
+    out = []
+    for name, classifier in (("without sound-alikes", plain), ("with sound-alikes", heard)):
+        tp, fp, fn, _ = evaluate(classifier, rows)
+        _, micro = report(tp, fp, fn, list(moves), len(rows))
+        out.append(f"{name}: micro-F1 {micro:.3f}")
+    out.append(f"moves made only through a sound-alike: {len(right)} right, {len(wrong)} wrong")
+    out += [f"  wrong: {move}\t{text}" for move, text in wrong]
+    return "\n".join(out)
+
+
+FILLERS = {
+    "ru": ["ну", "э", "ээ", "значит", "как бы", "в общем", "короче", "это самое", "так сказать", "м"],
+    "en": ["um", "uh", "like", "so", "well", "you know", "i mean", "basically", "er", "kind of"],
+}
+
+
+def fillers(classifier: MoveClassifier, lang: str, rows: list[tuple[set[str], str]], seed: int = 7) -> str:
+    """Put one to three fillers between the words of every utterance: how often does that change the moves?"""
+    rng = random.Random(seed)
+    changed = []
+    for _, text in rows:
+        words = text.split()
+        for _ in range(rng.randint(1, 3)):
+            words.insert(rng.randint(0, len(words)), rng.choice(FILLERS[lang]))
+        hesitant = " ".join(words)
+        before, after = classifier.classify(text).moves, classifier.classify(hesitant).moves
+        if set(before) != set(after):
+            changed.append((text, hesitant, before, after))
+    out = [f"fillers inserted into {len(rows)} utterances: moves changed in {len(changed)} "
+           f"({100 * len(changed) / max(1, len(rows)):.1f} %)"]
+    out += [f"  {hesitant}\t{','.join(b) or UNKNOWN} -> {','.join(a) or UNKNOWN}" for _, hesitant, b, a in changed]
+    return "\n".join(out)
+
+
+def long_turns(classifier: MoveClassifier, rows: list[tuple[set[str], str]]) -> str:
+    """CPU time for one turn of 100, 1,000 and 10,000 words (dev utterances run together): it should grow
+    linearly, about tenfold per step."""
+    words = " ".join(text for _, text in rows).split()
+    while len(words) < 10_000:
+        words += words
+    out = ["words  CPU ms  per 1,000 words"]
+    for n in (100, 1_000, 10_000):
+        text = " ".join(words[:n])
+        classifier.classify(text)  # warm the caches: this measures the matching, not the dictionary
+        started = time.process_time()
+        classifier.classify(text)
+        ms = (time.process_time() - started) * 1000
+        out.append(f"{n:>6} {ms:>7.1f} {ms * 1000 / n:>9.1f}")
+    return "\n".join(out)
+
+
+DEFAULT_SETS = ("moves.{lang}.tsv", "moves.{lang}.holdout.tsv", "moves.{lang}.blind3.tsv")
+
+
+def summary(data: Path) -> None:
+    """The micro-F1 of every labelled set in both languages, one line each."""
+    for lang in ("ru", "en"):
+        scenario = load("razryv", lang)
+        classifier = MoveClassifier(scenario.data.moves, scenario.lang)
+        for pattern in DEFAULT_SETS:
+            path = data / pattern.format(lang=lang)
+            rows = read_labelled(path)
+            tp, fp, fn, _ = evaluate(classifier, rows)
+            _, micro = report(tp, fp, fn, list(scenario.data.moves), len(rows))
+            print(f"{lang}  {path.name:<28} {len(rows):>5} utterances  micro-F1 {micro:.3f}")
+
+
 def main() -> None:
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `... | head` ends quietly
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("files", nargs="+", type=Path)
+    ap.add_argument("files", nargs="*", type=Path, help="labelled sets (default: all sets, both languages)")
     ap.add_argument("--lang", default="ru")
     ap.add_argument("--scenario", default="razryv")
     ap.add_argument("--errors", action="store_true", help="list misclassified utterances")
     ap.add_argument("--timing", action="store_true", help="print classification time per utterance")
+    ap.add_argument("--sounds", action="store_true", help="compare with and without sound-alikes")
+    ap.add_argument("--fillers", action="store_true", help="insert fillers and count changed results")
+    ap.add_argument("--long", action="store_true", help="time turns of 100, 1,000 and 10,000 words")
     args = ap.parse_args()
+    data = Path(__file__).resolve().parents[1] / "tests" / "data"
+    if not args.files and not args.long:
+        summary(data)
+        return
     try:
         scenario = load(args.scenario, args.lang)
     except VoiceTrainerError as err:
@@ -105,6 +192,15 @@ def main() -> None:
     classifier = MoveClassifier(scenario.data.moves, scenario.lang)
     build_ms = (time.perf_counter() - started) * 1000
     rows = [r for f in args.files for r in read_labelled(f)]
+    if args.long:
+        print(long_turns(classifier, rows or read_labelled(data / f"moves.{args.lang}.tsv")))
+        return
+    if args.sounds:
+        print(sounds(scenario.data.moves, scenario.lang, rows))
+        return
+    if args.fillers:
+        print(fillers(classifier, scenario.lang, rows))
+        return
     if args.timing:
         print(timing(classifier, rows, build_ms) + "\n")
     tp, fp, fn, errors = evaluate(classifier, rows)

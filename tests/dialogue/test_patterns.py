@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from voice_trainer.dialogue.patterns import CompiledPattern, Lexicon, PatternError, Word, parse_pattern
@@ -143,3 +145,25 @@ def test_a_word_the_recognizer_cut_in_two_still_matches():
 
 def test_two_dictionary_words_are_not_glued_together():
     assert not matches("завод", "за вода")
+
+
+def test_a_caret_anchors_an_alternative_to_the_start_of_the_turn():
+    assert parse_pattern("^на линии").groups[0][0][0] == Word("на", at_start=True)
+    assert matches("^на линии", "на линии")
+    assert matches("^на линии", "э на линии")  # fillers aside
+    assert not matches("^на линии", "у нас авария на линии")
+
+
+def test_a_caret_may_only_mark_the_first_word_of_an_alternative():
+    with pytest.raises(PatternError, match="first word"):
+        parse_pattern("на ^линии")
+
+
+def test_the_pattern_syntax_lives_below_the_dialogue_core():
+    from voice_trainer.dialogue import patterns as matching
+    from voice_trainer.scenario import patterns as syntax
+
+    assert matching.parse_pattern is syntax.parse_pattern and matching.PatternError is syntax.PatternError
+    scenario_dir = Path(syntax.__file__).parent
+    for module in scenario_dir.glob("*.py"):
+        assert "voice_trainer.dialogue" not in module.read_text(encoding="utf-8"), module.name

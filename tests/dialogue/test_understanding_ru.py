@@ -59,7 +59,7 @@ def holdout():
 
 def test_label_files_use_only_the_scenario_moves():
     known = set(SCENARIO.moves)
-    for name in ("moves.ru.tsv", "moves.ru.holdout.tsv"):
+    for name in ("moves.ru.tsv", "moves.ru.holdout.tsv", "moves.ru.blind3.tsv", "sound_alikes.ru.tsv"):
         for gold, text in labelled(name):
             assert gold <= known, (name, text, gold - known)
 
@@ -73,14 +73,14 @@ def test_label_files_cover_every_move_and_plenty_of_unknown():
         assert sum(1 for gold, _ in rows if len(gold) > 1) >= multi
 
 
-def test_dev_set_micro_f1_is_at_least_095(dev):
+def test_dev_set_micro_f1_is_at_least_097(dev):
     tp, fp, fn = dev
-    assert f1(sum(tp.values()), sum(fp.values()), sum(fn.values())) >= 0.95
+    assert f1(sum(tp.values()), sum(fp.values()), sum(fn.values())) >= 0.97
 
 
-def test_holdout_set_micro_f1_is_at_least_090(holdout):
+def test_holdout_set_micro_f1_is_at_least_097(holdout):
     tp, fp, fn = holdout
-    assert f1(sum(tp.values()), sum(fp.values()), sum(fn.values())) >= 0.90
+    assert f1(sum(tp.values()), sum(fp.values()), sum(fn.values())) >= 0.97
 
 
 @pytest.mark.parametrize("move", list(SCENARIO.moves))

@@ -1,101 +1,52 @@
-"""Move patterns: word-order-free groups of alternatives, matched on surface forms, lemmas and near-misses.
+"""Matching move patterns: word-order-free groups of alternatives, found by surface form, lemma and sound.
 
-Syntax (one pattern per string):
-    group + group + ...        every group must be found, in any order, within a few words of each other
-    group > group > ...        the same, in this order ("пока > читаете": "пока" first)
-    alt | alt | ...            a group matches if any alternative does
-    word word                  an alternative of several words must appear as adjacent words
-    word*                      prefix: matches any word (or lemma) starting with `word`
-    word                       matches the word itself or any inflected form (same lemma)
-    =word                      this form only: "=понимаю" is the trainee's "I understand", not "вы понимаете"
-    word!  word*!              affirmed: does not count right after a negation ("не буду вас приглашать")
-    ... ~N                     at the end: all groups within N words (default 10)
-Examples: "какой|что за + модем*|роутер*", "офис* + приглаша*!|приход*!", "извините + вопрос* ~3".
+The syntax (what a trainer writes) is parsed in voice_trainer/scenario/patterns.py; see its docstring and
+docs/understanding.md. This module finds a parsed pattern in an utterance.
 
 Speech recognition misspells: a pattern word of five letters or more (six without a dictionary) also
 matches a token one edit away (two for long words), so "рызрывы" still counts as "разрыв*". With a
-dictionary (Russian), only tokens the dictionary doesn't know are taken for misrecognitions, and words
+dictionary (Russian), only tokens the dictionary doesn't know are taken for misspellings, and words
 are compared by how they sound (unstressed о/а, е/и, final д/т… merge), so "дагавор" is "договор" and a
 four-letter "офиз" is "офис".
+
+A recognizer with a fixed vocabulary (Vosk) also hears a *real* word that sounds like the one said
+("извилите", "пустите" for "простите"). Such sound-alikes are kept apart (`Utterance.sounds`): they only
+count for a move when the rest of the utterance fits that move, which the classifier decides.
+
+Every step is linear in the length of the utterance: lookups are per token and cached, and spans and
+their reach only look a bounded window ahead.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from bisect import bisect_right
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from voice_trainer.dialogue.text import CLAUSE_BREAKS, Lemmatizer, Token, negated_positions
+from voice_trainer.dialogue.fillers import without_fillers
+from voice_trainer.dialogue.negation import denials, negated_positions
+from voice_trainer.dialogue.sounds import SOUND_KEYS, allowed_sound_distance, same_onset, sound_distance
+from voice_trainer.dialogue.text import CLAUSE_BREAKS, Lemmatizer, Token
+from voice_trainer.scenario.patterns import Pattern, PatternError, Word, parse_pattern
 
+__all__ = ["CompiledPattern", "Lexicon", "Pattern", "PatternError", "PatternMatch", "Span", "Utterance", "Word",
+           "parse_pattern"]
 
-class PatternError(ValueError):
-    pass
-
-
-@dataclass(frozen=True)
-class Word:
-    text: str
-    prefix: bool = False
-    affirmed: bool = False
-    form_only: bool = False
-
-
-@dataclass(frozen=True)
-class Pattern:
-    source: str
-    groups: tuple[tuple[tuple[Word, ...], ...], ...]
-    max_span: int | None = None
-    ordered: bool = False
-
-
-_SPAN = re.compile(r"\s~(\d+)\s*$")
-
-
-def parse_pattern(source: str) -> Pattern:
-    groups = []
-    max_span = None
-    body = source
-    if m := _SPAN.search(" " + source):
-        max_span = int(m.group(1))
-        body = source[: source.rindex("~")]
-        if max_span < 1:
-            raise PatternError(f"pattern {source!r}: '~{max_span}' must allow at least one word")
-    if "~" in body:
-        raise PatternError(f"pattern {source!r}: '~N' (words the match may span) goes at the very end, after a space")
-    ordered = ">" in body
-    if ordered and "+" in body:
-        raise PatternError(f"pattern {source!r} mixes '+' and '>'; a pattern is either in any order or in order")
-    for raw_group in body.split(">" if ordered else "+"):
-        alternatives = []
-        for raw_alt in raw_group.split("|"):
-            words = raw_alt.lower().replace("ё", "е").split()
-            if not words:
-                raise PatternError(f"pattern {source!r} has an empty alternative; write 'a|b + c'")
-            alternatives.append(tuple(_parse_word(source, w) for w in words))
-        groups.append(tuple(alternatives))
-    return Pattern(source, tuple(groups), max_span, ordered)
-
-
-def _parse_word(source: str, raw: str) -> Word:
-    affirmed = raw.endswith("!")
-    core = raw[:-1] if affirmed else raw
-    form_only = core.startswith("=")
-    core = core[1:] if form_only else core
-    prefix = core.endswith("*")
-    core = core[:-1] if prefix else core
-    if not core or any(c in core for c in "*!=+>") or (prefix and form_only):
-        raise PatternError(f"pattern {source!r}: {raw!r} is not a word, a prefix 'word*', a form '=word' "
-                           "or an affirmed 'word!'")
-    return Word(core, prefix, affirmed, form_only)
+# A real word is taken for a sound-alike of a pattern word only from this length on: shorter words have
+# too many neighbours.
+SOUND_ALIKE_MIN_LEN = 5
 
 
 @dataclass(frozen=True)
 class Span:
     start: int
     end: int  # inclusive
+    # Where the pattern's words were found, and which of them only by sound (a real word heard for another).
+    hits: tuple[int, ...] = field(default=(), compare=False)
+    sounded: tuple[int, ...] = field(default=(), compare=False)
 
     def overlaps(self, other: Span) -> bool:
         return self.start <= other.end and other.start <= self.end
@@ -103,12 +54,22 @@ class Span:
 
 @dataclass(frozen=True)
 class Utterance:
-    """Tokens with, for each, the ids of the lexicon words it matches and whether it sits under a negation."""
+    """Tokens (fillers removed) with, for each, the ids of the lexicon words it matches, whether it sits
+    under a negation, and whether a denial frame covers it."""
 
     tokens: tuple[Token, ...]
     words: tuple[frozenset[int], ...]
     negated: tuple[bool, ...]
     present: frozenset[int] = frozenset()  # every lexicon word found anywhere in the utterance
+    denied: tuple[bool, ...] = ()  # covered by a denial frame ("о пунктах договора | речь не идёт")
+    frame: tuple[bool, ...] = ()  # a word of a denial frame itself
+    # Lexicon words a real word only sounds like ("пустите" for "простите"); count only with a fitting context.
+    sounds: tuple[frozenset[int], ...] = ()
+    heard: frozenset[int] = frozenset()  # every lexicon word some token sounds like
+    # Where each lexicon word occurs (by form or by sound), so a pattern looks only where its words are.
+    where: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    where_heard: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    breaks: tuple[int, ...] = ()  # positions of clause breaks ("а", "но")
 
 
 class Lexicon:
@@ -116,8 +77,10 @@ class Lexicon:
 
     def __init__(self, lemmatizer: Lemmatizer, fuzzy_min_len: int | None = None, long_word_len: int = 12):
         self._lemmatizer = lemmatizer
+        self.language = getattr(lemmatizer, "language", "")
         self._is_known = getattr(lemmatizer, "is_known", None)
         self._sound_key = getattr(lemmatizer, "sound_key", None) or (lambda word, word_end=True: word)
+        self._heard_key = SOUND_KEYS.get(self.language, lambda word, word_end=True: word)
         # With a dictionary, only unknown tokens are taken for misrecognitions, so shorter words are safe too
         # (a four-letter word must then sound the same: "офиз" for "офис").
         if fuzzy_min_len is None:
@@ -129,17 +92,30 @@ class Lexicon:
         self._by_prefix: dict[str, set[int]] = {}
         # key length -> (sound keys, (word id, prefix, form only))
         self._fuzzy: dict[int, tuple[list[str], list[tuple[int, bool, bool]]]] = {}
+        # the same for sound-alikes of real words: key length -> (keys, (word id, prefix, allowed distance))
+        self._heard: dict[int, tuple[list[str], list[tuple[int, bool, float]]]] = {}
         self._fuzzy_min_len = fuzzy_min_len
         self._long_word_len = long_word_len
         self.affirmed: set[int] = set()
+        self.at_start: set[int] = set()  # words that only count as the first word of the turn
+        # Words that make an alternative on their own: a token that is one of them means what it says.
+        self.standalone: set[int] = set()
 
-    def add(self, word: Word) -> int:
+    def add(self, word: Word, standalone: bool = False) -> int:
+        """Register a pattern word; `standalone`: it makes an alternative on its own."""
         if word in self._ids:
-            return self._ids[word]
+            wid = self._ids[word]
+            if standalone:
+                self.standalone.add(wid)
+            return wid
         wid = len(self._ids)
         self._ids[word] = wid
+        if standalone:
+            self.standalone.add(wid)
         if word.affirmed:
             self.affirmed.add(wid)
+        if word.at_start:
+            self.at_start.add(wid)
         keys = {word.text}
         if word.prefix:
             self._by_prefix.setdefault(word.text, set()).add(wid)
@@ -155,15 +131,38 @@ class Lexicon:
                 bucket = self._fuzzy.setdefault(len(key), ([], []))
                 bucket[0].append(self._sound_key(key, word_end=not word.prefix))
                 bucket[1].append((wid, word.prefix, word.form_only))
+        self._add_heard(word, wid)
         self.token_words.cache_clear()
         return wid
 
+    def _add_heard(self, word: Word, wid: int) -> None:
+        # Sound-alikes are compared by real words: the surface and, with a dictionary, the normal form
+        # (a Snowball stem is no word anyone says); an exact form "=простите" only by that form.
+        forms = {word.text}
+        if self._is_known and not word.prefix and not word.form_only:
+            forms.add(self._lemmatizer.lemma(word.text))
+        for form in forms:
+            heard = self._heard_key(form, word_end=not word.prefix)
+            if len(heard) >= SOUND_ALIKE_MIN_LEN:
+                bucket = self._heard.setdefault(len(heard), ([], []))
+                bucket[0].append(heard)
+                bucket[1].append((wid, word.prefix, allowed_sound_distance(len(heard))))
+        self.sound_alikes.cache_clear()
+
     def read(self, tokens: list[Token]) -> Utterance:
+        tokens = without_fillers(list(tokens), self.language)
         words = [self.token_words(t.surface, t.lemmas or (t.lemma,)) for t in tokens]
         for i, joined in self._split_words(tokens):
             both = self.token_words(joined, self._lemmatizer.lemmas(joined))
             words[i], words[i + 1] = words[i] | both, words[i + 1] | both
-        return Utterance(tuple(tokens), tuple(words), negated_positions(tokens), frozenset().union(*words))
+        sounds = tuple(
+            self.sound_alikes(t.surface, t.lemmas or (t.lemma,)) - found if not found & self.standalone else frozenset()
+            for t, found in zip(tokens, words)
+        )
+        denial = denials(tokens, self.language)
+        return Utterance(tuple(tokens), tuple(words), negated_positions(tokens), frozenset().union(*words),
+                         denial.denied, denial.frame, sounds, frozenset().union(*sounds), _positions(words),
+                         _positions(sounds), tuple(i for i, t in enumerate(tokens) if t.surface in CLAUSE_BREAKS))
 
     def _split_words(self, tokens: list[Token]):
         """Words the recognizer cut in two ("под ключились"): a piece the dictionary doesn't know that
@@ -182,11 +181,17 @@ class Lexicon:
             found.update(self._by_lemma.get(form, ()))
             for end in range(1, len(form) + 1):
                 found.update(self._by_prefix.get(form[:end], ()))
-        # A word from the dictionary is what it says ("придете" is not a misheard "привет").
-        if len(surface) >= self._fuzzy_min_len and not (self._is_known and self._is_known(surface)):
-            for form in dict.fromkeys((surface, *lemmas)):  # a guessed lemma may be closer than the surface
-                found.update(self._near_misses(self._sound_key(form)))
+        # A word from the dictionary is what it says ("придете" is not a misheard "привет"). Without a
+        # dictionary any token may be a real word, so its near misses only count as sound-alikes.
+        if self._is_known and len(surface) >= self._fuzzy_min_len and not self._is_known(surface):
+            found.update(self._spelled_by_ear(surface, lemmas))
         return frozenset(found)
+
+    def _spelled_by_ear(self, surface: str, lemmas: tuple[str, ...]) -> set[int]:
+        found: set[int] = set()
+        for form in dict.fromkeys((surface, *lemmas)):  # a guessed lemma may be closer than the surface
+            found.update(self._near_misses(self._sound_key(form)))
+        return found
 
     def _near_misses(self, sounded: str) -> set[int]:
         found = set()
@@ -208,6 +213,35 @@ class Lexicon:
                         found.add(wid)
         return found
 
+    @lru_cache(maxsize=20_000)
+    def sound_alikes(self, surface: str, lemmas: tuple[str, ...]) -> frozenset[int]:
+        """Lexicon words a real word sounds like ("пустите" ~ "простить", "contact" ~ "contract"): it starts
+        with the same kind of sound, and differs by little more than the sounds a recognizer confuses."""
+        if self._is_known and not self._is_known(surface):
+            return frozenset()  # spelled by ear: token_words took it already
+        found: set[int] = set()
+        if not self._is_known and len(surface) >= self._fuzzy_min_len:
+            found.update(self._spelled_by_ear(surface, lemmas))
+        if len(surface) < SOUND_ALIKE_MIN_LEN:
+            return frozenset(found)
+        for form in dict.fromkeys((surface, *lemmas) if self._is_known else (surface,)):
+            heard = self._heard_key(form)
+            for length, (keys, owners) in self._heard.items():
+                if length > len(heard) + 1:
+                    continue
+                # A whole word is compared with the whole form; a prefix with the form's start of about its
+                # length, leaving no more than an inflection ending.
+                stems = {heard} | {heard[:n] for n in (length - 1, length, length + 1) if len(heard) - n <= 3}
+                for stem in stems:
+                    for key, _, index in process.extract(stem, keys, scorer=Levenshtein.distance, score_cutoff=2,
+                                                         limit=None):
+                        wid, prefix, allowed = owners[index]
+                        if wid in found or not (prefix or stem == heard) or not same_onset(stem, key):
+                            continue
+                        if sound_distance(stem, key) <= allowed:
+                            found.add(wid)
+        return frozenset(found)
+
 
 @dataclass(frozen=True)
 class PatternMatch:
@@ -219,15 +253,23 @@ class PatternMatch:
     reach: tuple[Span, ...] = ()
 
 
+Hit = tuple[int, int, int, tuple[int, ...]]  # start, end (inclusive), group, positions found only by sound
+
+
 class CompiledPattern:
     """A pattern whose words are registered in a lexicon, ready to find its spans in an utterance."""
 
     def __init__(self, pattern: Pattern, lexicon: Lexicon, max_span: int = 10):
         self.source = pattern.source
-        self.groups = tuple(tuple(tuple(lexicon.add(w) for w in alt) for alt in group) for group in pattern.groups)
+        self.groups = tuple(
+            tuple(tuple(lexicon.add(w, standalone=len(alt) == 1) for w in alt) for alt in group)
+            for group in pattern.groups
+        )
         self._affirmed = lexicon.affirmed
+        self._at_start = lexicon.at_start
         self.max_span = pattern.max_span or max_span
         self.ordered = pattern.ordered
+        self.words = frozenset(w for group in self.groups for alt in group for w in alt)
         # Alternatives by their first word, so an utterance only tries the ones its words can start.
         self._by_first: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
         for g, group in enumerate(self.groups):
@@ -236,70 +278,119 @@ class CompiledPattern:
         self._firsts = frozenset(self._by_first)
         self._group_firsts = tuple(frozenset(alt[0] for alt in group) for group in self.groups)
 
-    def hits(self, u: Utterance) -> list[tuple[int, int, int]]:
-        """(start, end, group) for every place an alternative of a group occurs."""
+    def hits(self, u: Utterance, by_sound: bool = False, despite_negation: bool = False) -> list[Hit]:
+        """(start, end, group, positions heard) for every place an alternative of a group occurs; positions
+        heard are where a word was only found as a sound-alike (with `by_sound`). `despite_negation`: words
+        marked `!` count under a negation too (to tell a negated move from one never said)."""
         found = []
         n = len(u.tokens)
-        affirmed = self._affirmed
-        for start, words in enumerate(u.words):
-            for first in words & self._firsts:
+        affirmed = frozenset() if despite_negation else self._affirmed
+        sounds = u.sounds if by_sound and u.sounds else None
+        for first in self._firsts:
+            starts = u.where.get(first, ())
+            if sounds:
+                starts = sorted(set(starts) | set(u.where_heard.get(first, ())))
+            for start in starts:
+                if start and first in self._at_start:
+                    continue
                 for g, alt in self._by_first[first]:
                     end = start + len(alt) - 1
                     if end >= n:
                         continue
-                    if all(wid in u.words[start + k] and not (wid in affirmed and u.negated[start + k])
-                           for k, wid in enumerate(alt)):
-                        found.append((start, end, g))
+                    heard: tuple[int, ...] = ()
+                    for k, wid in enumerate(alt):
+                        pos = start + k
+                        if wid in affirmed and u.negated[pos]:
+                            break
+                        if wid not in u.words[pos]:
+                            if not (sounds and wid in sounds[pos]):
+                                break
+                            heard += (pos,)
+                    else:
+                        found.append((start, end, g, heard))
         return found
 
-    def match(self, u: Utterance) -> PatternMatch:
+    def match(self, u: Utterance, by_sound: bool = False, despite_negation: bool = False) -> PatternMatch:
         need = len(self.groups)
-        possible = sum(1 for firsts in self._group_firsts if firsts & u.present)
+        present = u.present | u.heard if by_sound else u.present
+        possible = sum(1 for firsts in self._group_firsts if firsts & present)
         if possible < need:  # most patterns, most of the time: skip the word-by-word search
             return PatternMatch((), possible, need)
-        hits = sorted(set(self.hits(u)))
+        hits = sorted(set(self.hits(u, by_sound, despite_negation)))
         spans = self._ordered_spans(hits) if self.ordered else self._spans(hits)
-        return PatternMatch(tuple(spans), len({g for _, _, g in hits}), need, self._reach(spans, hits, u))
+        return PatternMatch(tuple(spans), len({h[2] for h in hits}), need, self._reach(spans, hits, u))
 
-    def _spans(self, hits: list[tuple[int, int, int]]) -> list[Span]:
+    def _spans(self, hits: list[Hit]) -> list[Span]:
         spans = []
-        for i, (start, _, _) in enumerate(hits):
-            seen: dict[int, int] = {}
-            for s, e, g in hits[i:]:
-                if s - start >= self.max_span:
+        for i, (start, _, _, _) in enumerate(hits):
+            seen: dict[int, Hit] = {}
+            for k in range(i, len(hits)):  # indices, not a slice: a slice would copy the rest each time
+                hit = hits[k]
+                if hit[0] - start >= self.max_span:
                     break
-                seen.setdefault(g, e)
+                seen.setdefault(hit[2], hit)
                 if len(seen) == len(self.groups):
-                    end = max(seen.values())
+                    end = max(h[1] for h in seen.values())
                     if end - start < self.max_span:
-                        spans.append(Span(start, end))
+                        spans.append(_span(start, end, seen.values()))
                     break
         return spans
 
-    def _ordered_spans(self, hits: list[tuple[int, int, int]]) -> list[Span]:
+    def _ordered_spans(self, hits: list[Hit]) -> list[Span]:
         spans = []
-        for i, (start, end, g) in enumerate(hits):
+        for i, first in enumerate(hits):
+            start, end, g, _ = first
             if g != 0:
                 continue
-            wanted = 1
-            for s, e, g in hits[i + 1:]:
-                if wanted == len(self.groups) or e - start >= self.max_span:
+            used = [first]
+            for k in range(i + 1, len(hits)):
+                hit = hits[k]
+                if len(used) == len(self.groups) or hit[1] - start >= self.max_span:
                     break
-                if g == wanted and s > end:
-                    wanted, end = wanted + 1, e
-            if wanted == len(self.groups) and end - start < self.max_span:
-                spans.append(Span(start, end))
+                if hit[2] == len(used) and hit[0] > end:
+                    used.append(hit)
+                    end = hit[1]
+            if len(used) == len(self.groups) and end - start < self.max_span:
+                spans.append(_span(start, end, used))
         return spans
 
-    def _reach(self, spans: list[Span], hits: list[tuple[int, int, int]], u: Utterance) -> tuple[Span, ...]:
+    def _reach(self, spans: list[Span], hits: list[Hit], u: Utterance) -> tuple[Span, ...]:
         """Each span stretched over the pattern's further words, but not past a clause break ("а", "но"):
         "ни одного разрыва а с какого момента" is two clauses, and a reject mustn't join them."""
-        breaks = [i for i, t in enumerate(u.tokens) if t.surface in CLAUSE_BREAKS]
+        if not spans:
+            return ()
+        breaks = u.breaks
+        starts = [h[0] for h in hits]
         reach = []
         for span in spans:
-            stop = next((b for b in breaks if b > span.start), len(u.tokens))
+            b = bisect_right(breaks, span.start)
+            # A break that is one of the pattern's own words ("извините, но что поделаешь") doesn't cut it.
+            while b < len(breaks) and breaks[b] in span.hits:
+                b += 1
+            stop = breaks[b] if b < len(breaks) else len(u.tokens)
             if span.end >= stop:
                 continue
-            end = max(e for s, e, _ in hits if span.start <= s and e < stop and e - span.start < self.max_span)
-            reach.append(Span(span.start, end))
+            end = span.end
+            # Only hits starting within the span limit can count: a bounded window, so this stays linear.
+            for k in range(bisect_right(starts, span.start - 1), len(hits)):
+                s, e = hits[k][0], hits[k][1]
+                if s - span.start >= self.max_span or s >= stop:
+                    break
+                if e < stop and e - span.start < self.max_span:
+                    end = max(end, e)
+            reach.append(Span(span.start, end, span.hits))
         return tuple(reach)
+
+
+def _positions(per_token) -> dict[int, tuple[int, ...]]:
+    where: dict[int, list[int]] = {}
+    for i, ids in enumerate(per_token):
+        for wid in ids:
+            where.setdefault(wid, []).append(i)
+    return {wid: tuple(positions) for wid, positions in where.items()}
+
+
+def _span(start: int, end: int, used) -> Span:
+    hits = tuple(sorted({p for h in used for p in range(h[0], h[1] + 1)}))
+    sounded = tuple(sorted({p for h in used for p in h[3]}))
+    return Span(start, end, hits, sounded)

@@ -50,7 +50,7 @@ def _states_and_endings(s: ScenarioFile) -> Iterator[Problem]:
 
 
 def _moves(s: ScenarioFile) -> Iterator[Problem]:
-    from voice_trainer.dialogue.patterns import PatternError, parse_pattern
+    from voice_trainer.scenario.patterns import PatternError, parse_pattern
 
     phases = {p.id for p in s.phases}
     used = {m for r in s.rules for m in names(r.on)}
@@ -201,7 +201,7 @@ def _reachable(edges: dict[str, set[str]], start: str) -> set[str]:
 
 
 def _unmatchable_words(pattern: Any) -> list[str]:
-    from voice_trainer.dialogue.text import normalize
+    from voice_trainer.scenario.patterns import normalize
 
     words = [w.text for group in pattern.groups for alt in group for w in alt]
     return [w for w in words if normalize(w) != w]

@@ -1,0 +1,195 @@
+"""Which words of an utterance are negated, and which sit inside a denial.
+
+Two kinds, on purpose:
+- A plain negation ("не", "not") governs the next word or two ("не буду вас **приглашать**"). It only
+  matters to pattern words marked `!`: most negations are part of what a move says ("вы не выключали
+  компьютер?" is still the question, "не переживайте" is the reassurance).
+- A denial frame says that something is *not* being said, needed or talked about: "речь не идёт о…",
+  "я не намекаю, что…", "ехать никуда не надо", "договор тут ни при чём", "no need to…", "I'm not saying…",
+  "leave the contract aside". Whatever it covers is not said, so a move whose words all lie inside it
+  does not fire — unless the move's own pattern contains the frame ("не нужно переживать" reassures).
+
+The frames are language knowledge, the same for every scenario, so they live here, not in scenario files.
+Every scan is linear in the length of the utterance: a frame is a few words long and a scope is capped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from voice_trainer.dialogue.text import CLAUSE_BREAKS, Token
+
+# Words that negate what follows.
+NEGATIONS = frozenset({"не", "ни", "нет", "без", "ничего", "not", "never", "no", "cannot"} | {
+    # English contractions, with and without the apostrophe (speech recognition drops it)
+    form
+    for stem in ("don", "won", "can", "didn", "doesn", "isn", "aren", "wasn", "haven", "wouldn", "couldn")
+    for form in (stem + "'t", stem + "t")
+})
+# "не хотите подойти", "не могли бы вы": polite offers, not negations.
+POLITE_AFTER_NEGATION = frozenset({"хотите", "хотели", "желаете", "могли", "можете", "против", "сложно", "трудно", "откажите"})
+# A negation reaches over these to the word it negates ("не буду вас приглашать") but stops at any other word
+# ("не переживайте подойдите к нам" invites).
+NEGATION_PASSES = frozenset({
+    "буду", "будем", "стану", "станем", "хочу", "хотим", "могу", "можем", "нужно", "надо", "стоит", "следует",
+    "собираюсь", "собираемся", "вас", "вам", "вы", "я", "мы", "никуда", "никого", "же", "бы", "уж", "даже",
+    "совсем", "очень", "особо", "так", "такой", "такая", "такие", "то", "ли", "до",
+    "will", "be", "going", "to", "you", "i", "we", "want", "really", "even", "at", "all",
+})
+NEGATION_REACH = 3
+
+
+def negated_positions(tokens: list[Token] | tuple[Token, ...]) -> tuple[bool, ...]:
+    """For each token, whether a plain negation governs it ("не буду вас **приглашать**")."""
+    flags = []
+    for i in range(len(tokens)):
+        negated = False
+        for j in range(i - 1, max(-1, i - 1 - NEGATION_REACH), -1):
+            surface = tokens[j].surface
+            if surface in NEGATIONS and not (j + 1 < len(tokens) and tokens[j + 1].surface in POLITE_AFTER_NEGATION):
+                negated = True
+                break
+            if surface not in NEGATION_PASSES:
+                break
+        flags.append(negated)
+    return tuple(flags)
+
+
+# Scope kinds. SAYING: what follows, to the end of the clause ("я не намекаю, что вы круглые сутки в сети").
+# DOING: the verb phrase that follows ("нет необходимости ехать в офис | мы всё решим").
+# BEFORE: the clause part before the frame ("о пунктах договора | речь не идёт", "ехать никуда | не надо").
+# DOING_OR_BEFORE: DOING when an infinitive follows, else BEFORE ("не за что извиняться" / "извиняться не за что").
+SAYING, DOING, BEFORE, DOING_OR_BEFORE = "saying", "doing", "before", "doing_or_before"
+SAYING_REACH, DOING_REACH, BEFORE_REACH = 8, 6, 5
+
+
+@dataclass(frozen=True)
+class Frame:
+    words: tuple[frozenset[str], ...]
+    scope: str
+
+
+def _frames(spec: dict[str, list[str]]) -> tuple[Frame, ...]:
+    """Frames written as "не говорю|утверждаю что": words in order, '|' between alternatives."""
+    return tuple(Frame(tuple(frozenset(w.split("|")) for w in text.split()), scope)
+                 for scope, texts in spec.items() for text in texts)
+
+
+_RU = _frames({
+    SAYING: [
+        "не говорю|говорил|говорила|утверждаю|утверждал|намекаю|намекал|намекала|спрашиваю|спрашивал|спрашивала"
+        "|предлагаю|прошу|заставляю|обвиняю|считаю|думаю|призываю",
+        "не хочу|хотел|хотела сказать", "не имею|имел|имела в виду", "не к тому", "никто не говорит|утверждает",
+        "не про|о|об|обо", "речь|разговор|вопрос не о|об|про|в", "речь не идет о|об|про", "не идет речь о|об|про",
+        "дело не в", "не в том дело", "забудьте|забудем|забудь", "оставим", "давайте не будем про|о|об",
+    ],
+    DOING: [
+        "нет необходимости|смысла|нужды|надобности", "нет никакой|особой необходимости|нужды|надобности",
+        "незачем", "ни к чему", "не придется|обязательно|требуется",
+    ],
+    DOING_OR_BEFORE: ["не нужно|надо|стоит", "не в|за чем", "не за что"],
+    BEFORE: [
+        "ни|не при чем", "ни|не причем", "не важно|важна|важен|важны", "неважно|неважна|неважен|неважны",
+        "не имеет значения", "не играет роли", "в сторону",
+        "речь не идет", "не идет речь", "не о том речь",
+    ],
+})
+_EN = _frames({
+    SAYING: [
+        "not saying|suggesting|implying|asking|talking|claiming", "im|i'm not saying|suggesting|implying|asking",
+        "isn't|isnt|not about", "nothing to do with", "forget about|the|your", "never mind the|your|about",
+        "let's|lets not talk|worry about", "aside from", "putting|set|setting aside",
+        "no one|nobody is saying|says",
+    ],
+    DOING: [
+        "no need to|for", "there's|theres no need", "needn't|neednt", "don't|dont need to", "do not need to",
+        "don't|dont have to", "do not have to", "not necessary to", "no reason to", "don't|dont bother",
+        "nothing to", "no point in",
+    ],
+    BEFORE: [
+        "aside", "doesn't|doesnt matter", "does not matter", "is irrelevant", "isn't|isnt the point",
+        "is not the point", "beside the point", "not important",
+    ],
+})
+FRAMES = {"ru": _RU, "en": _EN}
+
+_QUESTION_WORDS = frozenset({
+    "какой", "какая", "какое", "какие", "каким", "какого", "какую", "когда", "сколько", "почему", "где", "как",
+    "зачем", "what", "which", "when", "how", "why", "where", "who",
+})
+_SUBJECTS = frozenset({"я", "мы", "ты", "он", "она", "они", "i", "we", "they", "he", "she", "let's", "lets", "please"})
+_SCOPE_ENDS = CLAUSE_BREAKS | {"зато", "лучше", "давайте", "поэтому", "потому", "because", "so", "instead", "rather"}
+# In English a verb phrase is over once its pronoun object is said: "no need to do anything | the modem…".
+_OBJECTS_THAT_CLOSE = frozenset({"anything", "something", "nothing", "it", "them", "us", "me", "him", "her", "that",
+                                 "this"})
+
+
+@dataclass(frozen=True)
+class Denial:
+    denied: tuple[bool, ...]  # inside what a denial frame covers
+    frame: tuple[bool, ...]  # a word of the frame itself
+
+
+def denials(tokens: list[Token] | tuple[Token, ...], lang: str) -> Denial:
+    by_first = _frames_by_first_word(lang)
+    n = len(tokens)
+    denied, frame = [False] * n, [False] * n
+    surfaces = [t.surface for t in tokens]
+    for i in range(n):
+        for f in by_first.get(surfaces[i], ()):
+            end = i + len(f.words)
+            if end > n or not all(surfaces[i + k] in alts for k, alts in enumerate(f.words)):
+                continue
+            for k in range(i, end):
+                frame[k] = True
+            for k in _scope(tokens, i, end, f.scope):
+                denied[k] = True
+    return Denial(tuple(denied), tuple(frame))
+
+
+def _scope(tokens, start: int, end: int, kind: str) -> range:
+    """The positions a frame at tokens[start:end] covers."""
+    if kind == DOING_OR_BEFORE:
+        kind = DOING if end < len(tokens) and _is_infinitive(tokens[end]) else BEFORE
+    if kind == BEFORE:
+        first = start
+        while first > 0 and start - first < BEFORE_REACH and tokens[first - 1].surface not in _SCOPE_ENDS:
+            first -= 1
+        return range(first, start)
+    reach = SAYING_REACH if kind == SAYING else DOING_REACH
+    last = end
+    while last < len(tokens) and last - end < reach and not _ends_scope(tokens, end, last, kind):
+        last += 1
+    if kind == SAYING and last == end:  # nothing follows: what he isn't saying came first ("о договоре я не говорю")
+        return _scope(tokens, start, end, BEFORE)
+    return range(end, last)
+
+
+def _ends_scope(tokens, first: int, i: int, kind: str) -> bool:
+    t = tokens[i]
+    if t.surface in _SCOPE_ENDS or t.surface in NEGATIONS and i > first:
+        return True
+    if i == first:
+        return False
+    if kind == SAYING:
+        return t.surface in _QUESTION_WORDS
+    # The verb phrase ends where a new subject or a finite verb starts ("ехать не нужно | мы всё решим").
+    return t.surface in _SUBJECTS or _is_finite_verb(t) or tokens[i - 1].surface in _OBJECTS_THAT_CLOSE
+
+
+def _is_infinitive(t: Token) -> bool:
+    return "INFN" in t.grammemes or t.surface == "to"
+
+
+def _is_finite_verb(t: Token) -> bool:
+    return "VERB" in t.grammemes and ("indc" in t.grammemes or "impr" in t.grammemes)
+
+
+@lru_cache(maxsize=None)
+def _frames_by_first_word(lang: str) -> dict[str, tuple[Frame, ...]]:
+    index: dict[str, list[Frame]] = {}
+    for f in FRAMES.get(lang, ()):
+        for word in f.words[0]:
+            index.setdefault(word, []).append(f)
+    return {word: tuple(frames) for word, frames in index.items()}
