@@ -165,6 +165,40 @@ def test_a_zip_bomb_is_refused_from_its_listing_without_unpacking(kind, server, 
     assert sum(p.stat().st_size for p in data_dir.rglob("*") if p.is_file()) < 2_000_000
 
 
+def test_a_tar_gz_that_runs_on_past_its_files_is_refused(server, model_files, tmp_path):
+    import gzip
+
+    plain = io.BytesIO()
+    with tarfile.open(fileobj=plain, mode="w") as archive:
+        for name, data in model_files.items():
+            info = tarfile.TarInfo(f"{TOP}/{name}")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    packed = io.BytesIO()
+    with gzip.GzipFile(fileobj=packed, mode="wb") as out:
+        out.write(plain.getvalue())
+        for _ in range(300):  # 300 MB of zeros after the tar's end: no member declares them
+            out.write(bytes(1 << 20))
+    data_dir = tmp_path / "data"
+
+    message = assert_one_line_error(install(server.serve(f"{TOP}.tar.gz", packed.getvalue()), data_dir), 4)
+
+    assert "more compressed data than the archive's files account for" in message
+    assert_nothing_installed(data_dir)
+
+
+def test_a_damaged_tar_gz_is_refused_with_the_advice_to_fetch_it_again(server, model_files, tmp_path):
+    body = bytearray(tar_gz_of(model_files))
+    middle = len(body) // 2
+    body[middle : middle + 200] = bytes(200)
+    data_dir = tmp_path / "data"
+
+    message = assert_one_line_error(install(server.serve(f"{TOP}.tar.gz", bytes(body)), data_dir), 4)
+
+    assert "damaged data" in message and "models install ko` again" in message
+    assert_nothing_installed(data_dir)
+
+
 def test_an_archive_with_thousands_of_members_is_refused(server, model_files, tmp_path):
     crowd = {f"{TOP}/junk/{i}": b"" for i in range(MAX_MEMBERS + 10)}
     data_dir = tmp_path / "data"

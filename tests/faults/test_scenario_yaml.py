@@ -112,3 +112,15 @@ def test_a_syntax_error_names_the_likely_cause_on_the_line_to_fix(old, new, says
 
     assert message.startswith(f"{path}:{line}: not valid YAML: "), message
     assert says in message
+
+
+def test_a_huge_file_is_refused_by_its_size_before_parsing(tmp_path):
+    huge = tmp_path / "huge.en.yaml"
+    with open(huge, "w") as out:
+        out.write("scenario: huge\n")
+        line = "# " + "padding " * 12 + "\n"
+        out.write(line * (11 * 1024 * 1024 // len(line)))
+
+    message = assert_one_line_error(check(huge, tmp_path), 3)
+
+    assert message.startswith(f"{huge}: ") and "too big for a scenario" in message

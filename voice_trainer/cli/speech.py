@@ -23,7 +23,7 @@ def _data_dir(data_dir: Optional[Path]) -> Path:
 
 @app.command()
 def transcribe(
-    file: Path = typer.Argument(..., help="Audio file: WAV (or FLAC/OGG), any rate, mono or stereo."),
+    file: Path = typer.Argument(..., help="Audio file: WAV (integer or float samples), FLAC or OGG; any rate, channels and length."),
     model: Optional[Path] = typer.Option(None, "--model", help=MODEL_HELP),
     lang: str = typer.Option("ru", "--lang", help="Language of the speech (picks the model): ru, en, ..."),
     phrase: Optional[list[str]] = typer.Option(None, "--phrase", help="Only recognize these phrases (repeatable)."),
@@ -102,7 +102,7 @@ def models_list(data_dir: Optional[Path] = typer.Option(None, "--data-dir", help
 def models_install(
     lang: str = typer.Argument(..., help="Language: ru or en (others need --url)."),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
-    url: Optional[str] = typer.Option(None, "--url", help="Zip of a Vosk model to install instead (http(s):// or file://)."),
+    url: Optional[str] = typer.Option(None, "--url", help="Zip or tar.gz of a Vosk model to install instead (http(s):// or file://)."),
 ) -> None:
     """Download and unpack the small official Vosk model for a language (resumes if interrupted)."""
     import sys

@@ -86,6 +86,15 @@ def _nesting_depth(f: _Failure) -> Cause | None:
     return f.line + 1, "lists or mappings are nested far too deep here; a scenario needs only a few levels"
 
 
+def _unusual_key_or_tag(f: _Failure) -> Cause | None:
+    if "unhashable key" in f.problem:
+        return f.line + 1, "a key here is a list or mapping; keys are plain words (key: value)"
+    tag = re.search(r"constructor for the tag '([^']*)'", f.problem)
+    if tag:
+        return f.line + 1, f"the tag {tag.group(1)} is not allowed in a scenario; remove it and keep the plain value"
+    return None
+
+
 def _alias_character(f: _Failure) -> Cause | None:
     if "alphabetic or numeric" not in f.problem or not re.search(r"alias|anchor", f.context):
         return None
@@ -187,7 +196,7 @@ def _wrong_column(f: _Failure) -> Cause | None:
 
 
 _RULES: list[Callable[[_Failure], Cause | None]] = [
-    _tab_indent, _undefined_alias, _duplicate_anchor, _nesting_depth, _alias_character, _key_without_colon_simple,
+    _tab_indent, _undefined_alias, _duplicate_anchor, _nesting_depth, _unusual_key_or_tag, _alias_character, _key_without_colon_simple,
     _open_quoted_value, _colon_in_value, _key_without_colon_nearby, _off_step_indent, _open_bracket, _wrong_column,
 ]
 

@@ -142,7 +142,11 @@ def _check_is_a_file(path: Path) -> None:
             raise AudioFileError(f"{where}: not a regular file; {HINT}")
         if path.stat().st_size == 0:
             raise AudioFileError(f"{where}: the file is empty (0 bytes); {HINT}")
-    except OSError as err:  # a name too long, a loop of links, no permission on a parent folder
+        with open(path, "rb"):
+            pass
+    except PermissionError as err:
+        raise AudioFileError(f"{where}: cannot open it ({err.strerror}); check its permissions") from None
+    except OSError as err:  # a name too long, a loop of links
         raise AudioFileError(f"{where}: cannot open it ({err.strerror or err}); check the path") from None
 
 

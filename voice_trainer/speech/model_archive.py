@@ -9,11 +9,13 @@ unpacking, no member may grow past the size it declared; only the model folder i
 
 from __future__ import annotations
 
+import lzma
 import os
 import posixpath
 import stat
 import tarfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterator
@@ -24,6 +26,8 @@ MAX_RATIO = 20  # model files barely compress (about 3:1); a zip bomb reaches 10
 RATIO_FLOOR_BYTES = 64 * 1024**2  # below this the ratio does not matter: nothing big can come of it
 FILE_OVERHEAD_BYTES = 4096  # a file takes at least a block on disk
 _COPY_BYTES = 1 << 20
+# What reading a damaged archive raises: the formats' own errors and their decompressors'.
+_READ_ERRORS = (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, ValueError, zlib.error, lzma.LZMAError)
 
 
 class ArchiveProblem(Exception):
@@ -55,7 +59,7 @@ class ModelArchive:
         except ArchiveProblem:
             self.close()
             raise
-        except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, ValueError) as err:
+        except _READ_ERRORS as err:
             self.close()
             raise ArchiveProblem(f"not a readable zip or tar archive: {err}") from None
         self.root = _model_root([m.name for m in self.members if m.kind == "file"])
@@ -70,21 +74,36 @@ class ModelArchive:
         return sum(m.size + FILE_OVERHEAD_BYTES for m in self.members if self._in_root(m.name))
 
     def verify(self) -> None:
-        """Reads every zip member to check its CRC. (Listing a compressed tar already decompressed it all.)"""
-        if self._zip is None:
-            return
+        """Reads all the data to check it: each zip member's CRC, or a compressed tar's stream to its checksum."""
         try:
-            broken = self._zip.testzip()
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
+            if self._zip is not None:
+                broken = self._zip.testzip()
+                if broken is not None:
+                    raise ArchiveProblem(f"corrupt member {broken}")
+                return
+            # The stream may not run on past the tar it holds: a gigabyte of zeros after it is a bomb too.
+            limit = sum(m.size + 2 * tarfile.BLOCKSIZE for m in self.members) + 2 * tarfile.RECORDSIZE + _COPY_BYTES
+            read = 0
+            with _decompressed(self.path) as stream:
+                while block := stream.read(_COPY_BYTES):
+                    read += len(block)
+                    if read > limit:
+                        raise ArchiveProblem("more compressed data than the archive's files account for", unsafe=True)
+        except _READ_ERRORS as err:
             raise ArchiveProblem(f"damaged data: {err}") from None
-        if broken is not None:
-            raise ArchiveProblem(f"corrupt member {broken}")
 
     def unpack(self, dest: Path) -> Path:
         """Writes the model folder's files into `dest` (which must not exist) and returns it."""
         dest.mkdir(mode=0o755)
         members = {m.name: m for m in self.members}
-        for name, data in self._file_data():
+        files = self._file_data()
+        while True:
+            try:
+                name, data = next(files)
+            except StopIteration:
+                break
+            except _READ_ERRORS as err:
+                raise ArchiveProblem(f"damaged data: {err}") from None
             if not self._in_root(name):
                 continue
             out = self._dest_path(dest, name)
@@ -114,8 +133,12 @@ class ModelArchive:
         cap = max(RATIO_FLOOR_BYTES, MAX_RATIO * self.path.stat().st_size)
         cap = min(cap, MAX_UNPACKED_BYTES)
         members: list[Member] = []
+        names: set[str] = set()
         declared = 0
         for member in self._zip_listing() if self._zip is not None else self._tar_listing():
+            if member.name in names and member.kind != "dir":
+                raise ArchiveProblem(f"{_shown(member.name)} appears twice in the archive", unsafe=True)
+            names.add(member.name)
             members.append(member)
             declared += member.size
             if len(members) > MAX_MEMBERS:
@@ -217,9 +240,31 @@ class ModelArchive:
             os.link(self._dest_path(dest, member.target), out)
 
 
+def _decompressed(path: Path) -> IO[bytes]:
+    """The archive's bytes after gzip, bzip2 or xz (each checks its own checksum at the end), or as they are."""
+    import bz2
+    import gzip
+
+    with open(path, "rb") as head:
+        magic = head.read(6)
+    if magic.startswith(b"\x1f\x8b"):
+        return gzip.open(path, "rb")
+    if magic.startswith(b"BZh"):
+        return bz2.open(path, "rb")
+    if magic.startswith(b"\xfd7zXZ\x00"):
+        return lzma.open(path, "rb")
+    return open(path, "rb")
+
+
 def _copy_at_most(data: IO[bytes], sink: IO[bytes], declared: int, name: str) -> None:
     written = 0
-    while block := data.read(_COPY_BYTES):
+    while True:
+        try:
+            block = data.read(_COPY_BYTES)
+        except _READ_ERRORS as err:  # only reading: a failed write is the disk's problem, reported as such
+            raise ArchiveProblem(f"damaged data in {_shown(name)}: {err}") from None
+        if not block:
+            return
         written += len(block)
         if written > declared:
             raise ArchiveProblem(f"{_shown(name)} holds more data than the {declared} bytes it declares", unsafe=True)
@@ -253,5 +298,5 @@ def _shown(name: str, limit: int = 80) -> str:
     return repr(printable if len(printable) <= limit else printable[:limit] + "…")
 
 
-def _mb(size: int) -> int:
-    return max(1, round(size / 1e6))
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.1f}"
