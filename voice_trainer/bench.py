@@ -116,7 +116,7 @@ def _espeak(text: str, path: Path, rate_hz: int = 44100) -> Path:
     import soundfile
 
     from voice_trainer.audio.resample import resample
-    from voice_trainer.speech.vosk_recognizer import read_audio_file
+    from voice_trainer.speech.audio_file import read_audio_file
 
     audio = resample(read_audio_file(raw), rate_hz)
     soundfile.write(str(path), audio.samples()[:, 0], rate_hz, subtype="PCM_16")
@@ -214,7 +214,8 @@ def recognition_speed(model_path: Path, wavs: list[Path]) -> tuple[float, dict[s
 
 def _decode_all(model, wavs: list[Path], grammar: list[str] | None) -> dict[str, float]:
     from voice_trainer.audio.chunk import AudioChunk
-    from voice_trainer.speech.vosk_recognizer import VoskRecognizer, read_audio_file
+    from voice_trainer.speech.audio_file import read_audio_file
+    from voice_trainer.speech.vosk_recognizer import VoskRecognizer
 
     audio_s = cpu_s = wall_s = 0.0
     finals: list[float] = []

@@ -256,7 +256,50 @@ CASES = {
         [Problem("states.clarifying.phase", "unknown phase 'tonne'", at="phase: tonne"),
          Problem("rules.0.say", "no line 'mokked'", at="say: mokked")],
     ),
+    # A YAML syntax error names its likely cause on the line to fix, not only where the parser gave up.
+    "tab_named_as_the_cause": (
+        replace("\n    start_anger: 55", "\n\tstart_anger: 55"),
+        [Problem(None, "tab character", at="start_anger: 55")],
+    ),
+    "key_without_its_colon": (
+        replace("\n    start_anger: 55", "\n    start_anger 55"),
+        [Problem(None, "key without its colon", at="start_anger 55")],
+    ),
+    "block_key_without_its_colon": (
+        replace("\ncustomer:\n", "\ncustomer\n"),
+        [Problem(None, "key without its colon", at="customer\n")],
+    ),
+    "value_holding_colon_space": (
+        replace('suggestion: "Начните с извинения: «Приносим', "suggestion: Начните с извинения: «Приносим"),
+        [Problem(None, "holds ': '", at="suggestion: Начните с извинения")],
+    ),
+    "line_indented_off_step": (
+        replace("\n    start_anger: 55", "\n     start_anger: 55"),
+        [Problem(None, "off the 2-space steps", at="start_anger: 55")],
+    ),
+    "key_indented_deeper_than_its_neighbour": (
+        replace("\n    start_anger: 55", "\n      start_anger: 55"),
+        [Problem(None, "indented more", at="start_anger: 55")],
+    ),
+    "quote_left_open": (
+        replace('  name: Геннадий Петрович', '  name: "Геннадий Петрович'),
+        [Problem(None, "quote", at="name: \"Геннадий")],
+    ),
+    # Aliases: a loop or an alias bomb is refused from the parse, before anything expands it.
+    "alias_inside_its_own_anchor": (
+        lambda text: text + "loop: &loop [one, *loop]\n",
+        [Problem(None, "alias *loop is inside the value it stands for", at="loop: &loop")],
+    ),
+    "alias_bomb": (
+        lambda text: text + BOMB,
+        [Problem(None, "an alias bomb", at="bomb_e:")],
+    ),
 }
+
+# "Billion laughs": 9 aliases to 9 aliases to ... ; 9**9 values spelled in a few hundred bytes.
+BOMB = "bomb_a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"bomb_{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi")
+)
 
 
 @pytest.fixture(params=sorted(CASES))

@@ -8,7 +8,8 @@ import pytest
 
 from voice_trainer.audio.chunk import AudioChunk
 from voice_trainer.speech.background import BackgroundRecognizer
-from voice_trainer.speech.vosk_recognizer import VoskRecognizer, read_audio_file
+from voice_trainer.speech.audio_file import read_audio_file
+from voice_trainer.speech.vosk_recognizer import VoskRecognizer
 
 PHRASES = ["감사합니다", "여보세요"]
 

@@ -148,7 +148,7 @@ def test_interrupted_download_resumes_from_the_partial_file(places, small_zip, t
     _, data = places
     whole = small_zip.read_bytes()
     half = len(whole) // 2
-    part = data / "models" / ".downloads" / "vosk-model-small-ko-test.zip.part"
+    part = data / "models" / ".downloads" / "vosk-model-small-ko-test.part"
     part.parent.mkdir(parents=True)
     part.write_bytes(whole[:half])
     # The source's first half is zeros: only a download that really continues at `half` ends whole.
@@ -163,7 +163,7 @@ def test_interrupted_download_resumes_from_the_partial_file(places, small_zip, t
 
 def test_a_partial_file_from_another_archive_is_discarded_and_the_download_retried(places, small_zip):
     _, data = places
-    part = data / "models" / ".downloads" / "vosk-model-small-ko-test.zip.part"
+    part = data / "models" / ".downloads" / "vosk-model-small-ko-test.part"
     part.parent.mkdir(parents=True)
     part.write_bytes(b"PK\x03\x04 something else entirely" * 100)
 
@@ -180,7 +180,7 @@ def test_corrupt_zip_is_rejected_and_leaves_no_model_folder(places, small_zip, t
     bad = tmp_path / "vosk-model-small-ko-test.zip"
     bad.write_bytes(bytes(damaged))
 
-    with pytest.raises(ModelError, match="not a usable Vosk model zip"):
+    with pytest.raises(ModelError, match="not a usable Vosk model: corrupt member"):
         install_model("ko", data, url=bad.as_uri(), progress=False)
 
     assert not (data / "models" / "vosk-model-small-ko-test").exists()
@@ -282,7 +282,7 @@ def test_http_download_dropped_midway_is_an_error_then_resumes_with_a_range_requ
     try:
         with pytest.raises(ModelError, match="models install ko"):
             install_model("ko", data, url=server.url, progress=False)
-        part = data / "models" / ".downloads" / "vosk-model-small-ko-test.zip.part"
+        part = data / "models" / ".downloads" / "vosk-model-small-ko-test.part"
         kept = part.stat().st_size
         assert 0 < kept < len(server.payload)
         assert not (data / "models" / "vosk-model-small-ko-test").exists()

@@ -17,12 +17,12 @@ import vosk
 from voice_trainer.audio.chunk import AudioChunk
 from voice_trainer.audio.endpoint import EndOfTurnDetector, SpeechAudio, TurnEnded
 from voice_trainer.errors import AudioFileError, ModelError
+from voice_trainer.speech.audio_file import read_audio_file
 from voice_trainer.speech.vosk_recognizer import (
     VoskRecognizer,
     grammar_supported,
     load_model,
     model_rate_hz,
-    read_audio_file,
     transcribe_file,
 )
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Iterator, Optional
 
 import typer
 
@@ -22,7 +23,7 @@ def _data_dir(data_dir: Optional[Path]) -> Path:
 
 @app.command()
 def transcribe(
-    file: Path = typer.Argument(..., help="Audio file: WAV (or FLAC/OGG), any rate, mono or stereo."),
+    file: Path = typer.Argument(..., help="Audio file: WAV (integer or float samples), FLAC or OGG; any rate, channels and length."),
     model: Optional[Path] = typer.Option(None, "--model", help=MODEL_HELP),
     lang: str = typer.Option("ru", "--lang", help="Language of the speech (picks the model): ru, en, ..."),
     phrase: Optional[list[str]] = typer.Option(None, "--phrase", help="Only recognize these phrases (repeatable)."),
@@ -30,12 +31,17 @@ def transcribe(
     json_out: bool = typer.Option(False, "--json", help='Print {"text", "words": [{"word","start","end","conf"}]}.'),
 ) -> None:
     """Recognize the speech in an audio file: words with start/end seconds and confidences."""
-    from voice_trainer.speech.models import find_model
-    from voice_trainer.speech.vosk_recognizer import load_model, read_audio_file, transcribe_chunk
+    import sys
 
-    audio = read_audio_file(file)  # a bad file fails before the slow model load
-    location = find_model(lang, model, _data_dir(data_dir))
-    recognition = transcribe_chunk(audio, load_model(location.path), grammar=phrase or None)
+    from voice_trainer.speech.audio_file import open_audio_file, recognize_file
+    from voice_trainer.speech.models import find_model
+    from voice_trainer.speech.vosk_recognizer import VoskRecognizer, load_model
+
+    with open_audio_file(file) as audio:  # a bad file fails before the slow model load
+        location = find_model(lang, model, _data_dir(data_dir))
+        recognizer = VoskRecognizer(load_model(location.path), grammar=phrase or None)
+        with _audio_progress(sys.stderr.isatty(), audio.info) as advance:
+            recognition = recognize_file(audio, recognizer, on_block=advance)
     words = [
         {"word": w.text, "start": round(w.start_ms / 1000, 3), "end": round(w.end_ms / 1000, 3), "conf": round(w.conf, 3)}
         for w in recognition.words
@@ -47,6 +53,35 @@ def transcribe(
     for w in words:
         print(f"{w['start']:8.2f} {w['end']:8.2f} {w['conf']:5.2f}  {w['word']}")
     print(f"text: {recognition.text}")
+
+
+@contextmanager
+def _audio_progress(enabled: bool, info) -> Iterator[Callable[[object], None]]:
+    """A progress bar over the file's length on a terminal (stderr), nothing otherwise."""
+    if not enabled:
+        yield lambda block: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    total_s = info.duration_ms / 1000
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[done]} of " + _clock(total_s)),
+               TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(f"transcribing {info.path.name}", total=total_s, done=_clock(0))
+        done_s = 0.0
+
+        def advance(block) -> None:
+            nonlocal done_s
+            done_s += block.duration_ms / 1000
+            bar.update(task, completed=done_s, done=_clock(done_s))
+
+        yield advance
+
+
+def _clock(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
 
 
 @models_app.command("list")
@@ -67,7 +102,7 @@ def models_list(data_dir: Optional[Path] = typer.Option(None, "--data-dir", help
 def models_install(
     lang: str = typer.Argument(..., help="Language: ru or en (others need --url)."),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
-    url: Optional[str] = typer.Option(None, "--url", help="Zip of a Vosk model to install instead (http(s):// or file://)."),
+    url: Optional[str] = typer.Option(None, "--url", help="Zip or tar.gz of a Vosk model to install instead (http(s):// or file://)."),
 ) -> None:
     """Download and unpack the small official Vosk model for a language (resumes if interrupted)."""
     import sys

@@ -198,7 +198,7 @@ def _replay(settings, scenario, paths, data_dir, observers, say, on_session) -> 
     from voice_trainer.audio.recorder import SessionRecorder
     from voice_trainer.practice.replay import Replay
     from voice_trainer.speech.synthesizer import prosody_for
-    from voice_trainer.speech.vosk_recognizer import read_audio_file
+    from voice_trainer.speech.audio_file import read_audio_file
 
     turns = [read_audio_file(p) for p in paths]  # a bad file fails before anything is logged
     model = load_recognizer_model(scenario.lang, settings.voice, data_dir)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-import re
 from typing import Any
 
 import yaml
@@ -13,21 +12,9 @@ from pydantic import ValidationError
 
 from voice_trainer.errors import ScenarioError, ScenarioErrors
 from voice_trainer.scenario.schema import ScenarioFile
+from voice_trainer.scenario.yaml_text import YamlLoader, compose, read_text, yaml_error
 
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "scenarios"
-
-
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present: start-up time
-    """YAML 1.2 booleans: only true/false. In YAML 1.1 the rule key `on:` (and yes/no/off) would turn into a bool."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
 
 
 @dataclass(frozen=True)
@@ -85,12 +72,12 @@ def load_file(path: Path) -> Scenario:
     from voice_trainer.scenario.checks import check_meaning
 
     file = str(path)
-    text = _read_text(path)
-    tree = _compose(file, text)
+    text = read_text(path)
+    tree = compose(file, text)
     try:
-        raw = _Loader("").construct_document(tree)  # from the tree already parsed, not a second parse
+        raw = YamlLoader("").construct_document(tree)  # from the tree already parsed, not a second parse
     except yaml.YAMLError as err:  # e.g. a !!python tag: composes, but safe loading refuses to build it
-        raise _yaml_error(file, err) from None
+        raise yaml_error(file, err, text) from None
     if not isinstance(raw, dict):
         raise ScenarioError(file, "the file must be a YAML mapping with keys like 'scenario', 'moves', 'states'", line=1)
     errors = _duplicate_keys(file, tree)
@@ -106,44 +93,6 @@ def load_file(path: Path) -> Scenario:
     if errors:
         raise ScenarioErrors(errors)
     return Scenario(data=data, path=path)
-
-
-def _read_text(path: Path) -> str:
-    file = str(path)
-    if path.is_dir():
-        raise ScenarioError(file, "is a directory, not a scenario file; give the path of a .yaml file")
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError(file, "no such scenario file; check the path") from None
-    except OSError as err:
-        raise ScenarioError(file, f"cannot read the file ({err.strerror or err}); check its permissions") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
-        raise ScenarioError(
-            file, f"not UTF-8 text (byte {data[err.start]:#04x}); save the file as UTF-8", line=line
-        ) from None
-
-
-def _compose(file: str, text: str) -> yaml.Node:
-    try:
-        tree = yaml.compose(text, Loader=_Loader)
-    except yaml.YAMLError as err:
-        raise _yaml_error(file, err) from None
-    if tree is None:
-        raise ScenarioError(file, "the file is empty; start from scenarios/razryv.en.yaml", line=1)
-    return tree
-
-
-def _yaml_error(file: str, err: yaml.YAMLError) -> ScenarioError:
-    mark = getattr(err, "problem_mark", None)
-    problem = getattr(err, "problem", None) or str(err)
-    if "another document" in problem:
-        return ScenarioError(file, "a second YAML document starts here ('---'); keep one scenario per file",
-                             line=mark.line + 1 if mark else None)
-    return ScenarioError(file, f"not valid YAML: {problem}; fix the syntax", line=mark.line + 1 if mark else None)
 
 
 def line_of(tree: yaml.Node, loc: tuple[Any, ...]) -> int | None:

@@ -14,13 +14,13 @@ a `*.partial` or hidden temp folder) is never used.
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import os
 import pkgutil
 import re
 import shutil
 import tempfile
-import zipfile
 from contextlib import contextmanager
 from typing import Callable, Iterator
 from dataclasses import dataclass
@@ -49,11 +49,14 @@ class ModelInfo:
 
 def model_problem(path: Path) -> str | None:
     """Why `path` is not a whole Vosk model, or None when it looks like one."""
-    if not path.is_dir():
-        return "no such folder" if not path.exists() else "not a folder"
-    if path.name.endswith(".partial") or path.name.startswith("."):
-        return "an unfinished download or unpack"
-    return _layout_problem(path)
+    try:
+        if not path.is_dir():
+            return "no such folder" if not path.exists() else "not a folder"
+        if path.name.endswith(".partial") or path.name.startswith("."):
+            return "an unfinished download or unpack"
+        return _layout_problem(path)
+    except OSError as err:  # a name too long, no permission on a parent, a loop of links
+        return f"cannot read it: {err.strerror or err}"
 
 
 def _layout_problem(path: Path) -> str | None:
@@ -83,9 +86,9 @@ def find_model(lang: str, explicit: Path | None = None, data_dir: Path | None = 
     if package is not None:
         return ModelLocation(package, f"package {_package_name(lang)}", lang)
     raise ModelNotFound(
-        f"no speech model for '{lang}' (looked at --model, ${MODEL_ENV}, ./{MODELS_DIRNAME}/, "
-        f"{data_dir / MODELS_DIRNAME}/, python package {_package_name(lang)}); "
-        f"run `voice-trainer models install {lang}` or pass --model PATH"
+        f"no speech model for '{_shown(lang, quote=False)}' (looked at --model, ${MODEL_ENV}, ./{MODELS_DIRNAME}/, "
+        f"{data_dir / MODELS_DIRNAME}/, python package {_shown(_package_name(lang), 40)}); "
+        f"run `voice-trainer models install {_shown(lang, 40)}` or pass --model PATH"
     )
 
 
@@ -137,7 +140,7 @@ def _checked(path: Path, where: str) -> Path:
     problem = model_problem(path)
     if problem is not None:
         raise ModelError(
-            f"{path} ({where}): not a usable Vosk model ({problem}); "
+            f"{_shown(str(path))} ({where}): not a usable Vosk model ({problem}); "
             f"point {where} at a model folder, or leave it out to search the usual places"
         )
     return path
@@ -203,78 +206,161 @@ OFFICIAL_MODEL_URLS = {
 }
 MODEL_URL_ENV = "VOICE_TRAINER_MODEL_URL"
 DOWNLOADS_DIRNAME = ".downloads"
+URL_SCHEMES = ("http", "https", "file")
+MAX_FOLDER_NAME = 80  # a model folder named after a long URL still fits the 255-byte name limit
 _BLOCK_BYTES = 1 << 20
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 def install_model(lang: str, data_dir: Path, *, url: str | None = None, progress: bool = True) -> Path:
     """Download, verify and unpack a model into <data_dir>/models/<name>; returns its folder.
 
-    The download lands in models/.downloads/<name>.zip.part and resumes from there after an
+    The download lands in models/.downloads/<name>.part and resumes from there after an
     interruption. The model folder appears by one rename, only after the whole archive checked
-    out (zip CRCs and a Vosk layout inside), so a half-installed model is never found.
+    out (see model_archive: sizes, paths, links, CRCs, a Vosk layout inside) and fitted on the
+    disk, so a half-installed model is never found.
     """
     url = url or os.environ.get(MODEL_URL_ENV) or OFFICIAL_MODEL_URLS.get(lang)
     if not url:
         known = ", ".join(sorted(OFFICIAL_MODEL_URLS))
         raise ModelNotFound(
-            f"no official model to download for '{lang}' (known: {known}); "
+            f"no official model to download for '{_shown(lang, quote=False)}' (known: {known}); "
             "pass --url URL of a Vosk model zip, or --model PATH to a model folder"
         )
+    _check_url(url, lang)
     models_dir = data_dir / MODELS_DIRNAME
     target = models_dir / _folder_name(url, lang)
     if model_problem(target) is None:
         return target
-    part = models_dir / DOWNLOADS_DIRNAME / f"{target.name}.zip.part"
-    part.parent.mkdir(parents=True, exist_ok=True)
+    part = models_dir / DOWNLOADS_DIRNAME / f"{target.name}.part"
+    _private_dirs(data_dir, part.parent)
     resumed = _download(url, part, lang, progress)
     problem = _archive_problem(part)
-    if problem and resumed:  # the kept partial file may not be a prefix of this archive: start over
+    if problem and resumed and not problem.unsafe:  # the kept partial file may not be a prefix of this archive
         part.unlink()
         _download(url, part, lang, progress)
         problem = _archive_problem(part)
     if problem:
         part.unlink(missing_ok=True)
-        raise ModelError(
-            f"{url}: the downloaded archive is not a usable Vosk model zip ({problem}); "
-            f"nothing was installed; run `voice-trainer models install {lang}` again or check --url"
+        advice = (
+            "get the model from a source you trust" if problem.unsafe
+            else f"run `voice-trainer models install {_shown(lang)}` again or check --url"
         )
-    _unpack(part, target)
+        raise ModelError(
+            f"{_shown(url)}: the downloaded archive is not a usable Vosk model: {problem}; "
+            f"nothing was installed; {advice}"
+        )
+    _unpack(part, target, lang)
     part.unlink()
     return target
 
 
+def _check_url(url: str, lang: str) -> None:
+    import urllib.parse
+
+    scheme = urllib.parse.urlparse(url).scheme.lower()
+    if scheme not in URL_SCHEMES:
+        raise ModelError(
+            f"{_shown(url)}: not a download address; give --url as http(s)://... or file:///path/to/model.zip"
+        )
+
+
 def _folder_name(url: str, lang: str) -> str:
-    name = re.sub(r"\.zip$", "", url.rstrip("/").rsplit("/", 1)[-1]) or "vosk-model"
+    """The model folder's name from the archive's file name: safe characters, no archive suffix, not too long."""
+    import hashlib
+    import urllib.parse
+
+    base = urllib.parse.unquote(urllib.parse.urlparse(url).path).rstrip("/").rsplit("/", 1)[-1]
+    name = re.sub(r"\.(zip|tar|tgz|tar\.gz|tar\.bz2|tar\.xz)$", "", base, flags=re.IGNORECASE)
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-") or "vosk-model"
+    if len(name) > MAX_FOLDER_NAME:
+        name = f"{name[: MAX_FOLDER_NAME - 9]}-{hashlib.sha1(url.encode()).hexdigest()[:8]}"
     parts = {p.lower() for p in re.split(r"[-_.]", name)}
-    return name if lang.lower() in parts else f"{name}-{lang}"
+    safe_lang = re.sub(r"[^A-Za-z0-9_-]+", "-", lang)[:16]
+    return name if lang.lower() in parts else f"{name}-{safe_lang}"
+
+
+def _private_dirs(data_dir: Path, folder: Path) -> None:
+    """Creates `folder` inside `data_dir`; what it creates from the data dir down is for this user only
+    (the data dir holds recordings of people)."""
+    missing = []
+    probe = folder
+    while not probe.exists() and probe != data_dir.parent:
+        missing.append(probe)
+        probe = probe.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=0o700, parents=path == data_dir)
+            path.chmod(0o700)  # mkdir's mode is narrowed by the umask, never widened; be explicit
+        except FileExistsError:
+            pass
+        except OSError as err:
+            raise ModelError(
+                f"{_shown(str(path))}: cannot create the folder ({err.strerror or err}); "
+                "pass --data-dir with a folder you can write to"
+            ) from None
 
 
 def _download(url: str, part: Path, lang: str, progress: bool) -> bool:
     """Fetches `url` into `part`, continuing an existing partial file; True when it resumed."""
-    import http.client
-    import urllib.error
-
     offset = part.stat().st_size if part.exists() else 0
     try:
         source, total_bytes, resumed = _open(url, offset)
-        with source, open(part, "ab" if resumed else "wb") as out, _progress(progress, url, total_bytes) as advance:
+    except _NETWORK_ERRORS as err:
+        raise _download_error(url, lang, err) from None
+    with source:
+        still = (total_bytes - (offset if resumed else 0)) if total_bytes is not None else 0
+        _check_free_space(part.parent, still, "download the model", lang)
+        try:
+            out = open(part, "ab" if resumed else "wb")
+        except OSError as err:
+            raise _disk_error(err, part.parent, "downloading", lang) from None
+        with out, _progress(progress, url, total_bytes) as advance:
             advance(offset if resumed else 0)
-            while block := source.read(_BLOCK_BYTES):
-                out.write(block)
+            while True:
+                try:
+                    block = source.read(_BLOCK_BYTES)
+                except _NETWORK_ERRORS as err:
+                    raise _download_error(url, lang, err) from None
+                if not block:
+                    break
+                try:
+                    out.write(block)
+                except OSError as err:
+                    if err.errno in _DISK_FULL:  # a partial file filling the disk would starve the recordings
+                        part.unlink(missing_ok=True)
+                    raise _disk_error(err, part.parent, "downloading", lang) from None
                 advance(len(block))
-    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as err:
-        reason = getattr(err, "reason", None) or err
-        raise ModelError(
-            f"could not download {url} ({reason}); check the connection and run "
-            f"`voice-trainer models install {lang}` again (it resumes), or pass --url file:///path/to/model.zip"
-        ) from None
     size = part.stat().st_size
     if total_bytes is not None and size != total_bytes:
         raise ModelError(
-            f"download of {url} stopped at {size} of {total_bytes} bytes; "
-            f"run `voice-trainer models install {lang}` again to resume"
+            f"download of {_shown(url)} stopped at {size} of {total_bytes} bytes; "
+            f"run `voice-trainer models install {_shown(lang)}` again to resume"
         )
     return resumed
+
+
+def _network_errors() -> tuple[type[BaseException], ...]:
+    import http.client
+    import urllib.error
+
+    return (urllib.error.URLError, http.client.HTTPException, OSError, ValueError)
+
+
+_NETWORK_ERRORS = _network_errors()
+
+
+def _download_error(url: str, lang: str, err: BaseException) -> ModelError:
+    reason = getattr(err, "reason", None) or err
+    if url.lower().startswith("file:"):
+        return ModelError(
+            f"could not read {_shown(url)} ({getattr(err, 'strerror', None) or _shown(str(reason), 100, quote=False)}); "
+            "check the path in --url"
+        )
+    return ModelError(
+        f"could not download {_shown(url)} ({_shown(str(reason), 100, quote=False)}); check the connection and run "
+        f"`voice-trainer models install {_shown(lang)}` again (it resumes), or pass --url file:///path/to/model.zip"
+    )
 
 
 def _open(url: str, offset: int):
@@ -302,7 +388,7 @@ def _open(url: str, offset: int):
         offset = 0
     length = response.headers.get("Content-Length")
     resumed = offset > 0 and response.status == 206
-    total = (int(length) + (offset if resumed else 0)) if length else None
+    total = (int(length) + (offset if resumed else 0)) if length and length.isdigit() else None
     return response, total, resumed
 
 
@@ -316,47 +402,88 @@ def _progress(enabled: bool, url: str, total_bytes: int | None) -> Iterator[Call
 
     columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(url.rsplit("/", 1)[-1], total=total_bytes)
+        task = bar.add_task(_shown(url.rsplit("/", 1)[-1], 40, quote=False), total=total_bytes)
         yield lambda n: bar.advance(task, n)
 
 
-def _archive_problem(path: Path) -> str | None:
-    """Why the zip at `path` cannot be installed, or None. Reads every member to check its CRC."""
+def _archive_problem(path: Path):
+    """Why the archive at `path` cannot be installed (an ArchiveProblem), or None. Reads every member."""
+    from voice_trainer.speech.model_archive import ArchiveProblem, ModelArchive
+
     try:
-        with zipfile.ZipFile(path) as archive:
-            broken = archive.testzip()
-            names = archive.namelist()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
-        return f"not a readable zip: {err}"
-    if broken is not None:
-        return f"corrupt member {broken}"
-    if any(n.startswith("/") or ".." in Path(n).parts for n in names):
-        return "unsafe paths in the archive"
-    if _model_root(names) is None:
-        return "no am/final.mdl inside"
+        with ModelArchive(path) as archive:
+            archive.verify()
+    except ArchiveProblem as problem:
+        return problem
     return None
 
 
-def _model_root(names: list[str]) -> str | None:
-    """The folder inside the archive that holds the model ('' for the archive's top level)."""
-    for name in sorted(names, key=len):
-        for marker in ("am/final.mdl", "final.mdl"):
-            if name == marker or name.endswith("/" + marker):
-                return name[: -len(marker)]
-    return None
+def _unpack(archive_path: Path, target: Path, lang: str) -> None:
+    """Unpacks into a hidden work folder beside `target`, then renames; on any failure the work folder goes."""
+    from voice_trainer.speech.model_archive import ArchiveProblem, ModelArchive
 
-
-def _unpack(archive_path: Path, target: Path) -> None:
-    work = Path(tempfile.mkdtemp(prefix=".unpack-", dir=target.parent))
+    work = None
     try:
-        with zipfile.ZipFile(archive_path) as archive:
-            root = work / "x" / (_model_root(archive.namelist()) or "")
-            archive.extractall(work / "x")
+        with ModelArchive(archive_path) as archive:
+            _check_free_space(target.parent, archive.unpacked_bytes, "unpack the model", lang, kept=archive_path)
+            work = Path(tempfile.mkdtemp(prefix=".unpack-", dir=target.parent))
+            root = archive.unpack(work / "model")
         problem = _layout_problem(root)
         if problem:
             raise ModelError(f"{archive_path}: the archive holds no whole Vosk model ({problem}); nothing was installed")
         if target.exists():  # a broken earlier install: move it out of the way in the same rename-only fashion
             target.rename(work / "old")
         os.rename(root, target)
+    except ArchiveProblem as problem:
+        raise ModelError(f"{archive_path}: the archive is not a usable Vosk model: {problem}; nothing was installed") from None
+    except OSError as err:
+        raise _disk_error(err, target.parent, "unpacking", lang, kept=archive_path) from None
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _check_free_space(folder: Path, needed_bytes: int, doing: str, lang: str, kept: Path | None = None) -> None:
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return  # cannot tell; writing will say so if it does not fit
+    if needed_bytes > free:
+        note = f"; the downloaded archive is kept in {_shown(str(kept))}" if kept else ""
+        raise ModelError(
+            f"{_shown(str(folder))}: not enough free disk space to {doing} ({_mb(needed_bytes)} MB needed, "
+            f"{_mb(free)} MB free{note}); free some space or pass --data-dir on a bigger disk, then run "
+            f"`voice-trainer models install {_shown(lang)}` again"
+        )
+
+
+def _disk_error(err: OSError, folder: Path, doing: str, lang: str, kept: Path | None = None) -> ModelError:
+    """One line for a failed write: a full disk, a file size limit, or a folder we may not write to."""
+    again = f"then run `voice-trainer models install {_shown(lang)}` again"
+    left = f"the downloaded archive is kept in {_shown(str(kept))} for the next try" if kept else "the partial download was removed"
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return ModelError(
+            f"{_shown(str(folder))}: disk full while {doing} the model ({err.strerror}); nothing was installed and "
+            f"{left}; free some space or pass --data-dir on a bigger disk, {again}"
+        )
+    if err.errno == errno.EFBIG:
+        return ModelError(
+            f"{_shown(str(folder))}: the file size limit (ulimit -f) stopped {doing} the model; nothing was installed "
+            f"and {left}; raise the limit, {again}"
+        )
+    return ModelError(
+        f"{_shown(str(folder))}: cannot write there while {doing} the model ({err.strerror or err}); "
+        "pass --data-dir with a folder you can write to"
+    )
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.1f}"
+
+
+def _shown(text: str, limit: int = 120, quote: bool = True) -> str:
+    """A user-given value fit for a one-line message: printable, and cut in the middle when long."""
+    text = "".join(c if c.isprintable() else "?" for c in str(text))
+    if len(text) > limit:
+        text = f"{text[: limit // 2]}…{text[-limit // 2 :]}"
+    return repr(text) if quote and " " in text else text

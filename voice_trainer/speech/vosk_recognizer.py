@@ -16,8 +16,9 @@ import vosk
 
 from voice_trainer.audio.chunk import AudioChunk
 from voice_trainer.audio.resample import StreamResampler
-from voice_trainer.errors import AudioFileError, ModelError
+from voice_trainer.errors import ModelError
 from voice_trainer.events import Word
+from voice_trainer.speech.audio_file import read_audio_file
 from voice_trainer.speech.interfaces import Recognition
 from voice_trainer.speech.models import model_problem
 
@@ -195,20 +196,6 @@ class VoskRecognizer:
         ]
 
 
-def read_audio_file(path: Path) -> AudioChunk:
-    """Any file soundfile reads (WAV, FLAC, OGG) as 16-bit PCM, channels and rate kept."""
-    import soundfile
-
-    path = Path(path)
-    if not path.is_file():
-        raise AudioFileError(f"{path}: no such audio file")
-    try:
-        samples, rate_hz = soundfile.read(str(path), dtype="int16", always_2d=True)
-    except Exception as err:  # libsndfile's errors name no common base class across versions
-        raise AudioFileError(f"{path}: cannot read it as audio ({_first_line(err)}); give a WAV file") from None
-    return AudioChunk.from_samples(samples, rate_hz)
-
-
 def transcribe_file(path: Path, model: vosk.Model, grammar: list[str] | None = None) -> Recognition:
     return transcribe_chunk(read_audio_file(path), model, grammar)
 
@@ -239,6 +226,3 @@ def _text(words) -> str:
 def _clean(text: str) -> str:
     return " ".join(t for t in text.split() if t != UNKNOWN_WORD)
 
-
-def _first_line(err: Exception) -> str:
-    return (str(err).strip().splitlines() or [type(err).__name__])[0]
