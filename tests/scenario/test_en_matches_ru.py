@@ -15,7 +15,7 @@ import pytest
 
 from voice_trainer.practice.text import run_text, script_lines
 from voice_trainer.scenario.loader import load
-from voice_trainer.scenario.schema import ScenarioFile
+from voice_trainer.scenario.schema import ScenarioFile, names
 from voice_trainer.session import Session
 
 RU = load("razryv", "ru").data
@@ -24,11 +24,10 @@ EN = load("razryv", "en").data
 
 def line_keys_used(s: ScenarioFile) -> set[str]:
     used = {s.opening}
-    used |= {r.say for r in s.rules if r.say}
-    used |= {a.say for a in s.auto if a.say}
+    reactions = [getattr(s.reactions, name) for name in type(s.reactions).model_fields]
+    for said in [*s.rules, *s.auto, *(r for r in reactions if r is not None)]:
+        used |= set(names(said.say)) | ({said.lead} if getattr(said, "lead", None) else set())
     used |= {e.say for e in s.endings.values() if e.say}
-    reactions = s.reactions
-    used |= {getattr(reactions, name).say for name in type(reactions).model_fields if getattr(reactions, name).say}
     return used
 
 

@@ -1,4 +1,9 @@
-"""The customer's lines: several variants per situation, picked by the session's seeded randomness."""
+"""The customer's lines: several variants per situation, picked by the session's seeded randomness.
+
+Placeholders are filled from the facts (the customer's seeded circumstances), then from what the
+trainee said (details such as the cause he named or the time he proposed), then from the engine
+(`{answer}`, `{name}`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,13 @@ import string
 class _Fields(dict):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
+
+
+def escalated(say: str | list[str] | None, times: int) -> str | None:
+    """The line for the `times`-th occurrence: a list of lines escalates, the last one repeats."""
+    if say is None or isinstance(say, str):
+        return say
+    return say[min(max(times, 1), len(say)) - 1]
 
 
 class LineBook:
