@@ -157,13 +157,14 @@ class Conversation:
 
     def _react_to_moves(self, moves: tuple[str, ...], turn: int, events: list[Event]) -> list[_Reaction]:
         """Rules first, in the method's order (he hears the whole turn: an apology at its end still comes
-        before the questions in it); the engine's complaints (already answered, repeated, out of place) only
-        count when nothing else in the utterance landed: in a long statement they are more often a stray
-        keyword than a real repeat, and the customer reacts to what did land."""
+        before the questions in it). Conduct comes first, and once he is mocked or insulted nothing else in
+        the turn counts (a sneering apology is no apology). The engine's complaints (already answered,
+        repeated, out of place) only count when nothing else in the utterance landed: in a long statement
+        they are more often a stray keyword than a real repeat, and the customer reacts to what did land."""
         landed: list[_Reaction] = []
         complaints: list[tuple[str, str]] = []
         for move in self._in_method_order(moves):
-            if self.ended:
+            if self.ended or any(r.said.rank == "conduct" for r in landed):
                 break
             complaint = self._complaint_about(move)
             if complaint:
@@ -318,7 +319,8 @@ class Conversation:
         return any(similar) or len(similar) >= 2
 
     def _reply(self, reactions: list[_Reaction], turn: int) -> CustomerLine:
-        texts, keys = compose([r.said for r in reactions], self._say)
+        combined = [(c.lines, c.say) for c in self.scenario.combined_lines]
+        texts, keys = compose([r.said for r in reactions], self._say, combined)
         if self.ended and reactions and not reactions[-1].said.text:
             ending = self.scenario.endings[self.call.ending]  # type: ignore[index]
             if ending.say:

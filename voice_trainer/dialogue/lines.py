@@ -48,4 +48,5 @@ class LineBook:
         values = _Fields(self._facts)
         values["name"] = self._name
         values.update(fields)
-        return string.Formatter().vformat(text, (), values).strip()
+        text = string.Formatter().vformat(text, (), values).strip()
+        return text[:1].upper() + text[1:]  # a line may start with a detail ("{cause}, is it?")

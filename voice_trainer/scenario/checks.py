@@ -21,7 +21,7 @@ MODEL_ATTRIBUTES = {"state", "trigger", "may_trigger", "call", "fire", "fired", 
 def check_meaning(s: ScenarioFile) -> list[Problem]:
     problems: list[Problem] = []
     for check in (_defaults, _states_and_endings, _moves, _rules, _auto, _reactions, _lines, _rubric,
-                  _details, _manual_phrases, _tone, _timeline, _model_names):
+                  _details, _manual_phrases, _tone, _timeline, _model_names, _combined_lines):
         problems += list(check(s))
     # A misspelt state in a rule also cuts off what lies behind it; report the misspelling, not the consequences.
     if not any(loc[0] in ("rules", "auto") and loc[-1] in ("to", "from") for loc, _ in problems):
@@ -306,6 +306,15 @@ def _flags(s: ScenarioFile) -> set[str]:
         reaction = getattr(s.reactions, name)
         flags |= set(reaction.flags) if reaction is not None else set()
     return flags
+
+
+def _combined_lines(s: ScenarioFile) -> Iterator[Problem]:
+    for i, combined in enumerate(s.combined_lines):
+        for j, key in enumerate(combined.lines):
+            if key not in s.lines:
+                yield ("combined_lines", i, "lines", j), f"no line {key!r} in 'lines'"
+        if combined.say not in s.lines:
+            yield ("combined_lines", i, "say"), f"no line {combined.say!r} in 'lines'"
 
 
 def _details(s: ScenarioFile) -> Iterator[Problem]:

@@ -224,6 +224,13 @@ class Reactions(Strict):
 REACTION_NAMES = ("unknown", "repeated", "already_answered", "out_of_place", "hang_up", "quit", "manual_phrase")
 
 
+class CombinedLine(Strict):
+    """When all of `lines` would be said in one answer, say this line instead of them."""
+
+    lines: list[str] = Field(min_length=2)
+    say: str
+
+
 class RubricItem(Strict):
     id: str
     phase: str
@@ -289,6 +296,7 @@ class ScenarioFile(Strict):
     details: dict[str, Detail] = {}
     manual_phrases: Cue | None = None  # phrases from a support manual that say nothing; never credited
     tone: Tone = Tone()
+    combined_lines: list[CombinedLine] = []
     lines: dict[str, Union[list[str], dict[str, list[str]]]]
     rubric: Rubric
 
