@@ -56,6 +56,7 @@ class TurnReader:
                     details[name] = say_day_and_time(when, self._s.language)
                     kinds[name] = details[name]
                 continue
+            # Several named: the first listed wins (a scenario lists specific kinds before general ones).
             kind = next((k for k in detail.kinds if _detail_cue(name, k) in heard), None)
             if kind is not None:
                 kinds[name] = kind

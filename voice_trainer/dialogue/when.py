@@ -100,7 +100,11 @@ class _Reader:
             elif k not in past_times:
                 candidates.append((start, when))
         attached = {i for i, _ in day_of.values()}
-        candidates += [(i, DayTime(day=day, part=self._part_after(words, i))) for i, day in days if i not in attached]
+        for i, day in days:
+            part = self._part_after(words, i)
+            # "today" alone is as often about the drops as about a visit; a day alone must be ahead.
+            if i not in attached and (day != "today" or part):
+                candidates.append((i, DayTime(day=day, part=part)))
         candidates.sort(key=lambda c: c[0])
         return candidates[0][1] if candidates else None
 
@@ -109,7 +113,9 @@ class _Reader:
         return min(near)[1] if near else None
 
     def _days(self, words: list[str]) -> list[tuple[int, str]]:
-        return [(i, self.day_words[w]) for i, w in enumerate(words) if w in self.day_words]
+        """Day words, without the ones said of the past ("в прошлую пятницу", "last Friday")."""
+        return [(i, self.day_words[w]) for i, w in enumerate(words)
+                if w in self.day_words and not (i > 0 and words[i - 1] in self.past_words)]
 
     def _part_after(self, words: list[str], i: int) -> str | None:
         return None
@@ -158,7 +164,8 @@ class _Russian(_Reader):
                  "понедельник": "monday", "вторник": "tuesday", "среду": "wednesday", "среда": "wednesday",
                  "четверг": "thursday", "пятницу": "friday", "пятница": "friday", "субботу": "saturday",
                  "суббота": "saturday", "воскресенье": "sunday"}
-    past_words = frozenset({"вчера", "позавчера", "прошлый", "прошлой", "прошлую", "назад"})
+    past_words = frozenset({"вчера", "позавчера", "прошлый", "прошлой", "прошлую", "прошлое", "позапрошлый",
+                            "позапрошлую", "назад"})
 
     def _part_after(self, words: list[str], i: int) -> str | None:
         nxt = words[i + 1] if i + 1 < len(words) else ""
