@@ -74,6 +74,16 @@ def test_a_second_invitation_without_a_time_lets_a_seeded_time_fill_in(call, lan
     assert c.conversation.facts["office_time"] in line.text
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_customer_who_understood_and_is_invited_anyway_comes_at_the_time_given(call, lang):
+    p = PHRASES[lang]
+    c = call(lang)
+    c.say_all([p["opening"], *p["facts"], p["explain"]])
+    text, echoed = OFFICE_WITH_TIME[lang]
+    line = c.say(text)
+    assert echoed in line.text and c.flags_of_last_turn() == ["office_unneeded"]
+
+
 # --- He echoes the cause the trainee gave; a manual phrase is no cause --------------------------------------
 
 CAUSES = {

@@ -109,7 +109,11 @@ class Conversation:
         return self._reader
 
     def understand(self, text: str) -> Understanding:
-        return self.classifier.classify(text)
+        """The moves in `text`. The first call also builds the turn reader, so a warm-up call made while the
+        customer opens the call leaves nothing to load on the trainee's first turn."""
+        understanding = self.classifier.classify(text)
+        _ = self.reader
+        return understanding
 
     def handle(self, text: str, turn: int, understanding: Understanding | None = None) -> list[Event]:
         """The customer's reaction to one trainee turn."""
