@@ -24,7 +24,7 @@ class CallRecord:
     visited: list[str] = field(default_factory=list)  # states entered, in order (the machine appends)
     flags: Counter = field(default_factory=Counter)
     fired: Counter = field(default_factory=Counter)  # rule id -> times it fired (escalating lines)
-    heard: dict[str, str] = field(default_factory=dict)  # detail -> what the customer calls it, latest first
+    heard: dict[str, str] = field(default_factory=dict)  # detail -> how the customer says it back (the latest named)
     ending: str | None = None  # the ending the machine entered
     # The turn being handled:
     turn_moves: tuple[str, ...] = ()

@@ -41,28 +41,34 @@ def compose(reactions: list[Said], say: Callable[[str], str],
     """The texts and line keys of the turn's one answer. `say` renders a line that no reaction rendered
     (a lead, a combined line); `combined` is (line keys, the line said instead of them)."""
     speaking = [r for r in reactions if r.text and not r.closing]
-    parts: list[tuple[str | None, str | None]] = []  # (line key, text or None: render it)
+    parts: list[_Part] = []
     if speaking:
         top = max(RANKS.index(r.rank) for r in speaking)
         candidates = [r for r in speaking if RANKS.index(r.rank) == top]
         main = candidates if RANKS[top] == "answer" else [max(candidates, key=lambda r: r.order)]
-        leads: list[str] = []
         if RANKS[top] != "conduct":
-            leads = list(dict.fromkeys(r.lead for r in speaking if r.lead and r not in main))
-        parts += [(lead, None) for lead in leads]
-        parts += [(r.line, r.text) for r in main]
-    parts += [(r.line, r.text) for r in reactions if r.text and r.closing]
+            leads = dict.fromkeys(r.lead for r in speaking if r.lead and r not in main)
+            parts += [_Part(lead, None, lead=True) for lead in leads if lead]
+        parts += [_Part(r.line, r.text) for r in main]
+    parts += [_Part(r.line, r.text) for r in reactions if r.text and r.closing]
     parts = _combine(parts, combined)
-    texts = [text if text is not None else say(key) for key, text in parts if key or text]  # type: ignore[arg-type]
-    return texts, [key for key, _ in parts if key]
+    texts = [p.text if p.text is not None else say(p.key) for p in parts if p.key or p.text]  # type: ignore[arg-type]
+    return texts, [p.key for p in parts if p.key]
 
 
-def _combine(parts: list[tuple[str | None, str | None]],
-             combined: Sequence[tuple[Sequence[str], str]]) -> list[tuple[str | None, str | None]]:
+@dataclass(frozen=True)
+class _Part:
+    key: str | None
+    text: str | None  # None: render the line `key`
+    lead: bool = False
+
+
+def _combine(parts: list[_Part], combined: Sequence[tuple[Sequence[str], str]]) -> list[_Part]:
     for keys, line in combined:
-        at = [i for i, (key, _) in enumerate(parts) if key in keys]
-        if len({parts[i][0] for i in at}) == len(set(keys)):
-            parts = [p for i, p in enumerate(parts) if i not in at[1:]]
-            parts[at[0]] = (line, None)
-    leads = [i for i, (_, text) in enumerate(parts) if text is None]
-    return [p for i, p in enumerate(parts) if i not in leads[1:]]  # uncombined, one lead is enough
+        at = [i for i, part in enumerate(parts) if part.key in keys]
+        if len({parts[i].key for i in at}) == len(set(keys)):
+            all_leads = all(parts[i].lead for i in at)
+            parts = [part for i, part in enumerate(parts) if i not in at[1:]]
+            parts[at[0]] = _Part(line, None, lead=all_leads)
+    leads = [i for i, part in enumerate(parts) if part.lead]
+    return [part for i, part in enumerate(parts) if i not in leads[1:]]  # uncombined, one lead is enough
