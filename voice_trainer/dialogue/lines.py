@@ -8,6 +8,7 @@ trainee said (details such as the cause he named or the time he proposed), then 
 from __future__ import annotations
 
 import random
+import re
 import string
 
 
@@ -48,5 +49,24 @@ class LineBook:
         values = _Fields(self._facts)
         values["name"] = self._name
         values.update(fields)
-        text = string.Formatter().vformat(text, (), values).strip()
-        return text[:1].upper() + text[1:]  # a line may start with a detail ("{cause}, is it?")
+        return _fill(text, values).strip()
+
+
+_SENTENCE_END = re.compile(r"(^|[.!?…]\s+)$")
+
+
+def _fill(text: str, values: _Fields) -> str:
+    """Format `text`; a value that starts a sentence ("{cause}, is it?") starts with a capital letter."""
+    out = ""
+    for literal, field, spec, conversion in string.Formatter().parse(text):
+        out += literal
+        if field is None:
+            continue
+        if field in values:
+            value = format(values[field], spec or "")
+        else:
+            value = "{" + field + "}"
+        if _SENTENCE_END.search(out):
+            value = value[:1].upper() + value[1:]
+        out += value
+    return out
