@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+
+import pytest
 from transitions import Machine
 
 from voice_trainer.dialogue.conversation import Conversation
-from voice_trainer.dialogue.machine import mermaid
+from voice_trainer.dialogue.errors import DialogueError
+from voice_trainer.dialogue.machine import RuleTransition, mermaid
+from voice_trainer.dialogue.record import CallRecord
+from voice_trainer.errors import UsageError, VoiceTrainerError
 from voice_trainer.events import CustomerLine, ReactionApplied, StateEntered, to_json
 from voice_trainer.scenario.loader import load
+from voice_trainer.scenario.schema import AutoRule, Reaction, Rule
 
 RU = load("razryv", "ru").data
 
@@ -80,7 +88,7 @@ def test_repeating_the_same_phrase_like_a_manual_is_noticed():
     c.handle(phrase, 1)
     anger = c.call.anger
     events = c.handle(phrase, 2)
-    assert reply(events).lines == ("repeating_yourself",)
+    assert reply(events).lines == ("repeating_1",)
     assert c.call.flags["repetition"] == 1
     assert c.call.anger > anger
 
@@ -142,3 +150,55 @@ def test_mermaid_diagram_names_every_state_and_ending():
     for name in [*RU.states, *RU.endings]:
         assert name in diagram
     assert "anger_below_convinced_by_explanation_below" in diagram
+
+
+# --- One source of state; rules travel with transitions; the core's own errors --------------------------------
+
+
+def test_the_machine_model_holds_the_state_and_the_record_holds_only_history():
+    assert "state" not in {f.name for f in dataclasses.fields(CallRecord)}
+    c = Conversation(RU, seed=1)
+    c.opening()
+    c.handle(APOLOGY, 1)
+    assert c.state == c._model.state == "clarifying"
+    assert c.call.visited == ["opening", "clarifying"]
+
+
+def test_every_transition_carries_its_scenario_rule():
+    c = Conversation(RU, seed=1)
+    carried = [t for event in c._machine.events.values() for ts in event.transitions.values() for t in ts]
+    assert carried and all(isinstance(t, RuleTransition) for t in carried)
+    for t in carried:
+        assert isinstance(t.rule, (Rule, AutoRule, Reaction))
+        if t.rule_id.startswith("rules["):
+            assert RU.rules[t.index] is t.rule
+    events = c.opening() + c.handle(APOLOGY, 1)
+    fired = [e.rule for e in events if isinstance(e, ReactionApplied)]
+    assert fired and all(r.startswith(("rules[", "auto[", "reactions.")) for r in fired)
+
+
+def test_unknown_persona_or_policy_is_the_cores_own_error():
+    with pytest.raises(DialogueError, match="nosuch.*reasonable") as caught:
+        Conversation(RU, persona="nosuch")
+    assert isinstance(caught.value, VoiceTrainerError) and not isinstance(caught.value, UsageError)
+    with pytest.raises(DialogueError, match="keep_client"):
+        Conversation(RU, policy="nosuch")
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_no_library_log_output_during_ordinary_calls(caplog, lang):
+    """transitions warns "Can't trigger event settle from state ..." when fired where it has no rule."""
+    from pathlib import Path
+
+    scripts = sorted((Path(__file__).resolve().parents[1] / "scripts" / lang).glob("*.txt"))
+    s = load("razryv", lang).data
+    with caplog.at_level(logging.DEBUG, logger="transitions"):
+        for path in scripts:
+            for persona in s.personas:
+                c = Conversation(s, persona=persona, seed=3)
+                c.opening()
+                lines = [l for l in path.read_text(encoding="utf-8").splitlines() if l and not l.startswith("#")]
+                for turn, text in enumerate(lines, 1):
+                    c.handle(text, turn)
+                c.quit(len(lines))
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []

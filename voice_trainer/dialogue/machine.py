@@ -3,30 +3,79 @@
 Triggers are the scenario's move ids plus three the engine fires itself:
 `settle` (auto rules, after every turn), `anger_maxed` (he hangs up) and `quit` (the trainee left).
 For one trigger, transitions tries the rules in file order and takes the first whose source state
-and conditions match; an unexpected move is ignored (the caller then reacts with `out_of_place`).
+and conditions match. Each transition carries its rule, so the caller learns which rule fired from
+the transition itself. The model holds the state; the call record it carries holds the history.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import random
+from typing import Any, Union
 
-from transitions import Machine
+from transitions import Machine, Transition
+from transitions.core import EventData
 
 from voice_trainer.dialogue.conditions import Predicate, compile_conditions
 from voice_trainer.dialogue.record import CallRecord
-from voice_trainer.scenario.schema import ScenarioFile, names
+from voice_trainer.scenario.schema import AutoRule, Reaction, Rule, ScenarioFile, names
 
 SETTLE = "settle"
 ANGER_MAXED = "anger_maxed"
 QUIT = "quit"
 
+# What a transition can carry: a rule for a move, an auto rule, or the engine's own reaction.
+Carried = Union[Rule, AutoRule, Reaction]
+
+
+class RuleTransition(Transition):
+    """A transition that knows the scenario rule it stands for and that rule's place in the file."""
+
+    def __init__(self, *args: Any, rule: Carried | None = None, rule_id: str = "", index: int = 0, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.rule = rule
+        self.rule_id = rule_id  # "rules[3]": how the session log names it
+        self.index = index  # its place in the file's list
+
+
+class CustomerMachine(Machine):
+    transition_cls = RuleTransition
+
 
 class CustomerModel:
-    """What the machine drives: the call record, and which rule fired last."""
+    """What the machine drives. transitions keeps `state` here; conditions read `call`.
 
-    def __init__(self, call: CallRecord):
+    transitions also binds a method per move and state to it (`apologize()`, `is_opening()`), so a
+    scenario may not name a move or state after these attributes (scenario/checks.py: MODEL_ATTRIBUTES).
+    """
+
+    state: str
+
+    def __init__(self, call: CallRecord, endings: set[str]):
         self.call = call
-        self.fired_rule: str | None = None
+        self.fired: RuleTransition | None = None
+        self._endings = endings
+        self._machine: Machine | None = None  # set by build_machine
+
+    def fire(self, trigger: str) -> RuleTransition | None:
+        """Fire `trigger`; the transition that fired, or None when no rule accepts it here.
+
+        A trigger with no transition from this state is not fired at all: transitions would log
+        a warning for it, and here it only means the customer has no rule for it now."""
+        self.fired = None
+        assert self._machine is not None, "build_machine binds the model"
+        if trigger in self._machine.get_triggers(self.state):
+            self.trigger(trigger)  # type: ignore[attr-defined]  # bound by transitions
+        return self.fired
+
+    def remember(self, event: EventData) -> None:
+        """After every transition: which one fired, and where the customer went."""
+        transition = event.transition
+        assert isinstance(transition, RuleTransition)
+        self.fired = transition
+        if transition.dest is not None and transition.dest != transition.source:
+            self.call.visited.append(transition.dest)
+            if transition.dest in self._endings:
+                self.call.ending = transition.dest
 
 
 class _Condition:
@@ -42,57 +91,54 @@ class _Condition:
         return self._pred(self._model.call)
 
 
-class _RuleFired:
-    def __init__(self, rule_id: str, model: CustomerModel | None):
-        self.rule_id = rule_id
-        self._model = model
-        self.__name__ = f"fired_{rule_id}"
-
-    def __call__(self, *args: Any, **kwargs: Any) -> None:
-        if self._model is not None:
-            self._model.fired_rule = self.rule_id
-
-
 def initial_state(s: ScenarioFile) -> str:
     return next(name for name, st in s.states.items() if st.initial)
 
 
-def transition_table(s: ScenarioFile, model: CustomerModel | None) -> list[dict[str, Any]]:
+def transition_table(s: ScenarioFile, model: CustomerModel | None, dice: random.Random | None = None,
+                     carry_rules: bool = True) -> list[dict[str, Any]]:
     table: list[dict[str, Any]] = []
 
-    def add(trigger: str, source: Any, dest: str | None, when: Any, rule_id: str) -> None:
+    def add(trigger: str, source: Any, dest: str | None, rule: Carried, rule_id: str, index: int = 0) -> None:
         sources = names(source)
-        table.append(
-            {
-                "trigger": trigger,
-                # "*" means any state the customer can be in; endings are final, nothing leaves them.
-                "source": list(s.states) if "*" in sources else sources,
-                "dest": dest,
-                "conditions": [_Condition(p, model) for p in compile_conditions(when)],
-                "after": [_RuleFired(rule_id, model)],
-            }
-        )
+        when = getattr(rule, "when", None)
+        entry = {
+            "trigger": trigger,
+            # "*" means any state the customer can be in; endings are final, nothing leaves them.
+            "source": list(s.states) if "*" in sources else sources,
+            "dest": dest,
+            "conditions": [_Condition(p, model) for p in compile_conditions(when, dice or random.Random(0))],
+        }
+        if carry_rules:
+            entry |= {"rule": rule, "rule_id": rule_id, "index": index}
+        table.append(entry)
 
     for i, rule in enumerate(s.rules):
         for move in names(rule.on):
-            add(move, rule.from_, rule.to, rule.when, f"rules[{i}]")
+            add(move, rule.from_, rule.to, rule, f"rules[{i}]", i)
     for i, auto in enumerate(s.auto):
-        add(SETTLE, auto.from_, auto.to, auto.when, f"auto[{i}]")
+        add(SETTLE, auto.from_, auto.to, auto, f"auto[{i}]", i)
     states = list(s.states)
-    add(ANGER_MAXED, states, s.reactions.hang_up.ending, None, "reactions.hang_up")
-    add(QUIT, states, s.reactions.quit.ending, None, "reactions.quit")
+    add(ANGER_MAXED, states, s.reactions.hang_up.ending, s.reactions.hang_up, "reactions.hang_up")
+    add(QUIT, states, s.reactions.quit.ending, s.reactions.quit, "reactions.quit")
     return table
 
 
-def build_machine(s: ScenarioFile, model: CustomerModel) -> Machine:
-    return Machine(
+def build_machine(s: ScenarioFile, model: CustomerModel, dice: random.Random) -> Machine:
+    machine = CustomerMachine(
         model=model,
         states=[*s.states, *s.endings],
         initial=initial_state(s),
-        transitions=transition_table(s, model),
+        transitions=transition_table(s, model, dice),
         auto_transitions=False,
-        ignore_invalid_triggers=True,
+        send_event=True,
+        after_state_change=model.remember,
+        # CustomerModel.fire only fires triggers valid in the current state; anything else is a bug.
+        ignore_invalid_triggers=False,
     )
+    model._machine = machine
+    model.call.visited.append(model.state)
+    return machine
 
 
 def mermaid(s: ScenarioFile) -> str:
@@ -102,7 +148,7 @@ def mermaid(s: ScenarioFile) -> str:
     machine = GraphMachine(
         states=[*s.states, *s.endings],
         initial=initial_state(s),
-        transitions=[t for t in transition_table(s, None) if t["dest"] is not None],
+        transitions=[t for t in transition_table(s, None, carry_rules=False) if t["dest"] is not None],
         auto_transitions=False,
         graph_engine="mermaid",
         show_conditions=True,

@@ -29,6 +29,7 @@ class PenaltyResult:
     times: int
     points: float
     suggestion: str
+    cap: float | None = None  # the call scores at most this because of it
 
 
 @dataclass(frozen=True)
@@ -73,16 +74,20 @@ def score_call(s: ScenarioFile, call: CallRecord, turn_texts: dict[int, str]) ->
     items.sort(key=lambda i: phase_order[i.phase])
     total = sum(i.points for i in items)
     rubric_score = 100.0 * sum(i.points for i in items if i.met) / total if total else 0.0
+    # One mistake is charged once: a penalty that is the same mistake as a missed rubric item is left out.
+    missed = {i.id for i in items if not i.met}
     penalties = []
     for p in s.rubric.penalties:
         times = min(call.flags[p.flag], p.max_times)
-        if times:
-            penalties.append(PenaltyResult(p.flag, p.title, times, float(p.points * times), p.suggestion))
+        if times and p.same_as not in missed:
+            penalties.append(PenaltyResult(p.flag, p.title, times, float(p.points * times), p.suggestion,
+                                           float(p.cap) if p.cap is not None else None))
     value = rubric_score - sum(p.points for p in penalties)
     outcome = call.ending or "abandoned"
-    cap = s.rubric.ending_caps.get(outcome)
+    caps = [float(c) for c in [s.rubric.ending_caps.get(outcome), *(p.cap for p in penalties)] if c is not None]
+    cap = min(caps) if caps else None
     if cap is not None:
-        value = min(value, float(cap))
+        value = min(value, cap)
     success = bool(call.ending and s.endings[call.ending].success)
     return Score(outcome, success, int(round(max(0.0, min(100.0, value)))), rubric_score, tuple(items),
-                 tuple(penalties), float(cap) if cap is not None else None)
+                 tuple(penalties), cap)

@@ -7,17 +7,21 @@ import string
 from collections import deque
 from typing import Any, Iterator
 
-from voice_trainer.scenario.schema import Conditions, ScenarioFile, names
+from voice_trainer.scenario.schema import REACTION_NAMES, Conditions, Cue, ScenarioFile, names
 
 Problem = tuple[tuple[Any, ...], str]
 
 ENGINE_TRIGGERS = {"settle", "anger_maxed", "quit"}
 LINE_FIELDS = {"answer", "name"}
+# Attributes of the customer model the state machine drives (dialogue/machine.py); transitions binds a
+# method named after every move (and may_<move>, is_<state>) to it, so these names are taken.
+MODEL_ATTRIBUTES = {"state", "trigger", "may_trigger", "call", "fire", "fired", "remember"}
 
 
 def check_meaning(s: ScenarioFile) -> list[Problem]:
     problems: list[Problem] = []
-    for check in (_defaults, _states_and_endings, _moves, _rules, _auto, _reactions, _lines, _rubric):
+    for check in (_defaults, _states_and_endings, _moves, _rules, _auto, _reactions, _lines, _rubric,
+                  _details, _manual_phrases, _tone, _timeline, _model_names, _combined_lines):
         problems += list(check(s))
     # A misspelt state in a rule also cuts off what lies behind it; report the misspelling, not the consequences.
     if not any(loc[0] in ("rules", "auto") and loc[-1] in ("to", "from") for loc, _ in problems):
@@ -50,8 +54,6 @@ def _states_and_endings(s: ScenarioFile) -> Iterator[Problem]:
 
 
 def _moves(s: ScenarioFile) -> Iterator[Problem]:
-    from voice_trainer.scenario.patterns import PatternError, parse_pattern
-
     phases = {p.id for p in s.phases}
     used = {m for r in s.rules for m in names(r.on)}
     for name, move in s.moves.items():
@@ -62,18 +64,24 @@ def _moves(s: ScenarioFile) -> Iterator[Problem]:
         if name not in used:
             yield ("moves", name), f"move {name!r} has no rule: add a rule with 'on: {name}' or remove the move"
         for key in ("patterns", "reject"):
-            for i, pattern in enumerate(getattr(move, key)):
-                try:
-                    parsed = parse_pattern(pattern)
-                except PatternError as err:
-                    yield ("moves", name, key, i), str(err)
-                    continue
-                unmatchable = _unmatchable_words(parsed)
-                if unmatchable:
-                    yield ("moves", name, key, i), (
-                        f"pattern {pattern!r}: {', '.join(map(repr, unmatchable))} can never match, because replies "
-                        "are split into plain words; write words, 'prefix*', 'a|b' and 'a + b' (not a regular expression)"
-                    )
+            yield from _pattern_problems(getattr(move, key), ("moves", name, key))
+
+
+def _pattern_problems(patterns: list[str], where: tuple[Any, ...]) -> Iterator[Problem]:
+    from voice_trainer.scenario.patterns import PatternError, parse_pattern
+
+    for i, pattern in enumerate(patterns):
+        try:
+            parsed = parse_pattern(pattern)
+        except PatternError as err:
+            yield where + (i,), str(err)
+            continue
+        unmatchable = _unmatchable_words(parsed)
+        if unmatchable:
+            yield where + (i,), (
+                f"pattern {pattern!r}: {', '.join(map(repr, unmatchable))} can never match, because replies "
+                "are split into plain words; write words, 'prefix*', 'a|b' and 'a + b' (not a regular expression)"
+            )
 
 
 def _rules(s: ScenarioFile) -> Iterator[Problem]:
@@ -85,9 +93,18 @@ def _rules(s: ScenarioFile) -> Iterator[Problem]:
         yield from _sources(s, rule.from_, where + ("from",))
         if rule.to is not None and rule.to not in s.states and rule.to not in s.endings:
             yield where + ("to",), f"transition to unknown state {rule.to!r}; states are {_list(s.states)}, endings {_list(s.endings)}"
-        if rule.say and rule.say not in s.lines:
-            yield where + ("say",), f"no line {rule.say!r} in 'lines'"
-        yield from _conditions(s, rule.when, where + ("when",))
+        yield from _said_lines(s, rule, where)
+        if rule.credit and rule.counts:
+            yield where + ("credit",), "'credit: true' is for a refused move; add 'counts: false' or remove it"
+        yield from _conditions(s, rule.when, where + ("when",), chance=True)
+
+
+def _said_lines(s: ScenarioFile, rule: Any, where: tuple[Any, ...]) -> Iterator[Problem]:
+    for i, key in enumerate(names(rule.say)):
+        if key not in s.lines:
+            yield where + (("say", i) if isinstance(rule.say, list) else ("say",)), f"no line {key!r} in 'lines'"
+    if getattr(rule, "lead", None) and rule.lead not in s.lines:
+        yield where + ("lead",), f"no line {rule.lead!r} in 'lines'"
 
 
 def _auto(s: ScenarioFile) -> Iterator[Problem]:
@@ -96,25 +113,27 @@ def _auto(s: ScenarioFile) -> Iterator[Problem]:
         yield from _sources(s, rule.from_, where + ("from",))
         if rule.to not in s.states and rule.to not in s.endings:
             yield where + ("to",), f"transition to unknown state {rule.to!r}; states are {_list(s.states)}, endings {_list(s.endings)}"
-        if rule.say and rule.say not in s.lines:
-            yield where + ("say",), f"no line {rule.say!r} in 'lines'"
-        yield from _conditions(s, rule.when, where + ("when",))
+        yield from _said_lines(s, rule, where)
+        yield from _conditions(s, rule.when, where + ("when",), chance=True)
 
 
 def _reactions(s: ScenarioFile) -> Iterator[Problem]:
-    for name in ("unknown", "repeated", "already_answered", "out_of_place", "hang_up", "quit"):
+    for name in REACTION_NAMES:
         reaction = getattr(s.reactions, name)
-        if reaction.say and reaction.say not in s.lines:
-            yield ("reactions", name, "say"), f"no line {reaction.say!r} in 'lines'"
+        if reaction is None:
+            continue
+        yield from _said_lines(s, reaction, ("reactions", name))
         if reaction.ending is not None and reaction.ending not in s.endings:
             yield ("reactions", name, "ending"), f"unknown ending {reaction.ending!r}; endings are {_list(s.endings)}"
     for name in ("hang_up", "quit"):
         if getattr(s.reactions, name).ending is None:
             yield ("reactions", name), f"'{name}' needs an 'ending'"
+    if s.reactions.manual_phrase is not None and s.manual_phrases is None:
+        yield ("reactions", "manual_phrase"), "no 'manual_phrases' to react to; add them or remove this reaction"
 
 
 def _lines(s: ScenarioFile) -> Iterator[Problem]:
-    allowed = set(s.facts) | LINE_FIELDS
+    allowed = set(s.facts) | set(s.details) | LINE_FIELDS
     for key, variants in s.lines.items():
         groups = variants.items() if isinstance(variants, dict) else [(None, variants)]
         if isinstance(variants, dict):
@@ -133,7 +152,8 @@ def _lines(s: ScenarioFile) -> Iterator[Problem]:
                     yield loc + (i,), "empty line text"
                 for field in _placeholders(text):
                     if field not in allowed:
-                        yield loc + (i,), f"placeholder {{{field}}} is not a fact; facts are {_list(s.facts)}"
+                        yield loc + (i,), (f"placeholder {{{field}}} is not a fact or a detail; facts are "
+                                           f"{_list(s.facts)}, details {_list(s.details)}")
 
 
 def _rubric(s: ScenarioFile) -> Iterator[Problem]:
@@ -154,6 +174,10 @@ def _rubric(s: ScenarioFile) -> Iterator[Problem]:
     for i, penalty in enumerate(s.rubric.penalties):
         if penalty.flag not in produced:
             yield ("rubric", "penalties", i, "flag"), f"no rule raises flag {penalty.flag!r}; flags raised are {_list(produced)}"
+        if penalty.same_as is not None and penalty.same_as not in ids:
+            yield ("rubric", "penalties", i, "same_as"), f"no rubric item {penalty.same_as!r}; items are {_list(ids)}"
+        if penalty.cap is not None and not 0 <= penalty.cap <= 100:
+            yield ("rubric", "penalties", i, "cap"), f"cap {penalty.cap:g} is not a score; give 0 to 100"
     for ending in s.rubric.ending_caps:
         if ending not in s.endings:
             yield ("rubric", "ending_caps", ending), f"unknown ending {ending!r}; endings are {_list(s.endings)}"
@@ -213,7 +237,7 @@ def _sources(s: ScenarioFile, value: Any, where: tuple[Any, ...]) -> Iterator[Pr
             yield where, f"unknown state {source!r}; states are {_list(s.states)} (or '*')"
 
 
-def _conditions(s: ScenarioFile, c: Conditions | None, where: tuple[Any, ...]) -> Iterator[Problem]:
+def _conditions(s: ScenarioFile, c: Conditions | None, where: tuple[Any, ...], chance: bool = False) -> Iterator[Problem]:
     if c is None:
         return
     for persona in names(c.persona):
@@ -228,12 +252,18 @@ def _conditions(s: ScenarioFile, c: Conditions | None, where: tuple[Any, ...]) -
     move_lists = {
         "done": c.done, "not_done": c.not_done, "same_turn": c.same_turn, "not_same_turn": c.not_same_turn,
         "done_count": c.done_count.moves if c.done_count else None,
-        "done_in": [c.done_in.move] if c.done_in else None,
+        "done_in": [c.done_in.move] if c.done_in else None, "made": c.made,
     }
     for key, moves in move_lists.items():
         for move in moves or []:
             if move not in s.moves:
                 yield where + (key,), f"unknown move {move!r}; moves are {_list(s.moves)}"
+    for key, details in {"said": c.said, "not_said": c.not_said, "heard": c.heard}.items():
+        for detail in details or []:
+            if detail not in s.details:
+                yield where + (key,), f"unknown detail {detail!r}; details are {_list(s.details)}"
+    if c.manual_phrase is not None and s.manual_phrases is None:
+        yield where + ("manual_phrase",), "the scenario has no 'manual_phrases' to look for"
     for key, states in {"visited": c.visited, "not_visited": c.not_visited,
                         "done_in": c.done_in.states if c.done_in else None}.items():
         for state in states or []:
@@ -245,24 +275,143 @@ def _conditions(s: ScenarioFile, c: Conditions | None, where: tuple[Any, ...]) -
             if flag not in produced:
                 yield where + (key,), f"no rule raises flag {flag!r}; flags raised are {_list(produced)}"
     for i, alternative in enumerate(c.any_of or []):
-        yield from _conditions(s, alternative, where + ("any_of", i))
-    for key in ("anger_below", "anger_at_least"):
-        value = getattr(c, key)
-        if isinstance(value, str):
-            param = value.removeprefix("$")
-            if not value.startswith("$"):
-                yield where + (key,), f"{value!r} must be a number or '$param' naming a persona param"
-                continue
-            for pname, persona in s.personas.items():
-                if param not in persona.params:
-                    yield where + (key,), f"persona {pname!r} has no param {param!r} (used as {value!r})"
+        yield from _conditions(s, alternative, where + ("any_of", i), chance)
+    thresholds: list[tuple[tuple[Any, ...], Any]] = [
+        ((key,), getattr(c, key)) for key in ("anger_below", "anger_at_least", "quality_at_least", "quality_below")
+    ]
+    if c.chance is not None:
+        if not chance:
+            yield where + ("chance",), "a score cannot depend on luck; use 'chance' in rules and auto rules only"
+        thresholds += [(("chance", "anger", i), v) for i, v in enumerate(c.chance.anger)]
+        thresholds += [(("chance", "quality", i), v) for i, v in enumerate(c.chance.quality or ())]
+    for key, value in thresholds:
+        yield from _threshold(s, value, where + key)
+
+
+def _threshold(s: ScenarioFile, value: Any, where: tuple[Any, ...]) -> Iterator[Problem]:
+    if not isinstance(value, str):
+        return
+    param = value.removeprefix("$")
+    if not value.startswith("$"):
+        yield where, f"{value!r} must be a number or '$param' naming a persona param"
+        return
+    for pname, persona in s.personas.items():
+        if param not in persona.params:
+            yield where, f"persona {pname!r} has no param {param!r} (used as {value!r})"
 
 
 def _flags(s: ScenarioFile) -> set[str]:
     flags = {f for r in [*s.rules, *s.auto] for f in r.flags}
-    for name in ("unknown", "repeated", "already_answered", "out_of_place", "hang_up", "quit"):
-        flags |= set(getattr(s.reactions, name).flags)
+    for name in REACTION_NAMES:
+        reaction = getattr(s.reactions, name)
+        flags |= set(reaction.flags) if reaction is not None else set()
     return flags
+
+
+def _combined_lines(s: ScenarioFile) -> Iterator[Problem]:
+    for i, combined in enumerate(s.combined_lines):
+        for j, key in enumerate(combined.lines):
+            if key not in s.lines:
+                yield ("combined_lines", i, "lines", j), f"no line {key!r} in 'lines'"
+        if combined.say not in s.lines:
+            yield ("combined_lines", i, "say"), f"no line {combined.say!r} in 'lines'"
+
+
+def _details(s: ScenarioFile) -> Iterator[Problem]:
+    for name, detail in s.details.items():
+        if name in LINE_FIELDS:
+            yield ("details", name), f"{name!r} is filled in by the engine; choose another detail name"
+        for kind, cue in detail.kinds.items():
+            yield from _cue(cue, ("details", name, "kinds", kind))
+
+
+def _manual_phrases(s: ScenarioFile) -> Iterator[Problem]:
+    if s.manual_phrases is not None:
+        yield from _cue(s.manual_phrases, ("manual_phrases",))
+
+
+def _tone(s: ScenarioFile) -> Iterator[Problem]:
+    for name, cue in s.tone.markers.items():
+        yield from _cue(cue, ("tone", "markers", name))
+    judged: dict[str, int] = {}
+    for i, spec in enumerate(s.tone.quality):
+        where = ("tone", "quality", i)
+        for move in spec.moves:
+            if move not in s.moves:
+                yield where + ("moves",), f"unknown move {move!r}; moves are {_list(s.moves)}"
+            elif move in judged:
+                yield where + ("moves",), f"move {move!r} is already judged by tone.quality[{judged[move]}]; keep one"
+            judged.setdefault(move, i)
+        for marker in spec.markers:
+            if marker not in s.tone.markers:
+                yield where + ("markers", marker), f"unknown marker {marker!r}; markers are {_list(s.tone.markers)}"
+        if not spec.elements and not any(w > 0 for w in spec.markers.values()):
+            yield where, "nothing can make this move better: give a marker a positive weight or name its elements"
+        for name, cue in spec.elements.items():
+            yield from _cue(cue, where + ("elements", name))
+        if any(x < 0 for x in spec.scale):
+            yield where + ("scale",), "the anger scale multiplies a rule's anger; give two numbers of 0 or more"
+
+
+def _cue(cue: Cue, where: tuple[Any, ...]) -> Iterator[Problem]:
+    for key in ("patterns", "reject"):
+        yield from _pattern_problems(getattr(cue, key), where + (key,))
+
+
+# Month names as they appear in a date ("двенадцатого ноября", "on the 12th of November").
+_MONTHS = {
+    "ru": ["январ", "феврал", "март", "апрел", "ма", "июн", "июл", "август", "сентябр", "октябр", "ноябр", "декабр"],
+    "en": ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december"],
+}
+
+
+def _month_of(value: str, lang: str) -> int | None:
+    stems = _MONTHS.get(lang.split("-")[0], _MONTHS["en"])
+    for word in value.lower().replace("ё", "е").replace(",", " ").split():
+        for month, stem in enumerate(stems, 1):
+            exact = stem == "ма"  # "мая"/"май"/"маю", not "март"
+            if (word in ("мая", "май", "маю", "мае") if exact else word.startswith(stem)):
+                return month
+    return None
+
+
+def _timeline(s: ScenarioFile) -> Iterator[Problem]:
+    t = s.timeline
+    if t is None:
+        return
+    for i, month in enumerate(t.call_months):
+        if not 1 <= month <= 12:
+            yield ("timeline", "call_months", i), f"month {month} is not 1 to 12"
+    months = [m for m in t.call_months if 1 <= m <= 12]
+    for fact, rule in t.dates.items():
+        low, high = rule.months_before
+        if fact not in s.facts:
+            yield ("timeline", "dates", fact), f"unknown fact {fact!r}; facts are {_list(s.facts)}"
+            continue
+        if not 0 <= low <= high <= 120:
+            yield ("timeline", "dates", fact, "months_before"), "give [fewest, most] months, fewest first"
+            continue
+        for i, value in enumerate(s.facts[fact]):
+            month = _month_of(value, s.language)
+            if month is None:
+                yield ("facts", fact, i), f"{value!r} names no month, but timeline.dates lists {fact!r} as a date"
+                continue
+            wrong = [m for m in months if not low <= (m - month) % 12 <= high]
+            if wrong:
+                fits = [d for d in range(1, 13) if all(low <= (m - d) % 12 <= high for m in months)]
+                yield ("facts", fact, i), (
+                    f"{value!r} is {(wrong[0] - month) % 12} months before a call in month {wrong[0]}, but the "
+                    f"timeline says {low} to {high}; pick a date in month(s) {', '.join(map(str, fits)) or 'none'}"
+                )
+
+
+def _model_names(s: ScenarioFile) -> Iterator[Problem]:
+    for kind, items in (("moves", s.moves), ("states", s.states), ("endings", s.endings)):
+        for name in items:
+            if name in MODEL_ATTRIBUTES or name.startswith(("may_", "is_", "_")):
+                yield (kind, name), (f"{name!r} is a name the state machine uses itself (with {_list(MODEL_ATTRIBUTES)} "
+                                     "and names starting may_, is_ or _); choose another")
 
 
 def _expand(s: ScenarioFile, value: Any) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class Strict(BaseModel):
@@ -15,6 +15,8 @@ Number = Union[int, float]
 # A number, or "$param" read from the persona's params (so personas can differ without code).
 Threshold = Union[int, float, str]
 Names = Union[str, list[str]]
+# How much a reaction weighs when several answer one turn; the highest speaks (see dialogue/reply.py).
+Rank = Literal["minor", "statement", "answer", "turn", "ending", "conduct"]
 
 
 class Conditions(Strict):
@@ -36,6 +38,23 @@ class Conditions(Strict):
     anger_at_least: Threshold | None = None
     ending: Names | None = None
     any_of: "list[Conditions] | None" = None  # at least one of these condition sets holds
+    made: list[str] | None = None  # each move was done, or made and refused for another mistake (`credit`)
+    said: list[str] | None = None  # this turn names each detail (see `details`)
+    not_said: list[str] | None = None  # this turn names none of these details
+    heard: list[str] | None = None  # each detail was named at some point in the call
+    manual_phrase: bool | None = None  # this turn does (true) or does not (false) contain a `manual_phrases` match
+    quality_at_least: Threshold | None = None  # how well the move was made this turn (0..1, see `tone.quality`)
+    quality_below: Threshold | None = None
+    chance: "Chance | None" = None  # a seeded draw: the customer sometimes does this, more likely in a good call
+
+
+class Chance(Strict):
+    """Holds with a probability: certain at or below `anger[0]`, never at or above `anger[1]`, linear between;
+    times the move's quality mapped the same way onto `quality` (never at or below quality[0], certain at or
+    above quality[1]). Drawn from the call's seed, so a replay decides the same way."""
+
+    anger: tuple[Threshold, Threshold]
+    quality: tuple[Threshold, Threshold] | None = None
 
 
 class DoneCount(Strict):
@@ -51,6 +70,61 @@ class DoneIn(Strict):
 
 
 Conditions.model_rebuild()
+
+
+class Cue(Strict):
+    """Something the engine reads from a turn besides its moves, written like a move: examples and patterns."""
+
+    examples: list[str] = Field(min_length=1)
+    patterns: list[str] = Field(min_length=1)
+    reject: list[str] = []
+
+
+class DetailKind(Cue):
+    say: list[str] = Field(min_length=1)  # how the customer names it back: fills {detail} in lines
+
+
+class Detail(Strict):
+    """A detail of a turn the customer reacts to: which of several `kinds` the trainee named (the cause he
+    gave), or a value the engine reads itself (`read: day_and_time`: the day and time he proposed).
+    Lines use it as {name}; a fact of the same name fills in when the call has not heard it."""
+
+    kinds: dict[str, DetailKind] = {}
+    read: Literal["day_and_time"] | None = None
+
+    @model_validator(mode="after")
+    def _kinds_or_read(self) -> "Detail":
+        if bool(self.kinds) == (self.read is not None):
+            raise ValueError("a detail needs either 'kinds' (what the trainee may name) or 'read: day_and_time'")
+        return self
+
+
+class Quality(Strict):
+    """How well `moves` were made in a turn, from 0 to 1: the weights of the `markers` heard (a negative
+    weight lowers it) plus one per `element` of the move named, over the best possible sum. The rule's
+    anger is scaled by it: calming anger from scale[0] (quality 0) to scale[1] (quality 1) times, angering
+    anger the other way round."""
+
+    moves: list[str] = Field(min_length=1)
+    markers: dict[str, Number] = {}
+    elements: dict[str, Cue] = {}
+    scale: tuple[Number, Number] = (1, 1)
+
+
+class Tone(Strict):
+    markers: dict[str, Cue] = {}  # how something is said: politeness, softening, warmth, curtness
+    quality: list[Quality] = []
+
+
+class DateFact(Strict):
+    months_before: tuple[int, int]  # the date lies this many months before the call (inclusive range)
+
+
+class Timeline(Strict):
+    """When the story happens, so `scenario check` can tell whether date facts fit it."""
+
+    call_months: list[int] = Field(min_length=1)  # months (1-12) the call can take place in
+    dates: dict[str, DateFact] = {}  # facts that are calendar dates
 
 
 class Persona(Strict):
@@ -104,9 +178,12 @@ class Rule(Strict):
     when: Conditions | None = None
     to: str | None = None
     anger: Number = 0
-    say: str | None = None
-    minor: bool = False  # dropped from the reply when another reaction in the same turn has a line
+    say: Names | None = None  # a line, or lines to use on the 1st, 2nd, ... time this rule fires (then the last)
+    lead: str | None = None  # a short line leading into the turn's main answer when another reaction speaks
+    rank: Rank | None = None  # how much the reaction weighs in the turn's one answer (default: from the rule)
+    minor: bool = False  # same as rank: minor
     counts: bool = True  # false: the move had no effect (premature), so it is not recorded as done
+    credit: bool = False  # with counts: false: the move was right but refused for another mistake (`made`)
     flags: list[str] = []
 
 
@@ -119,12 +196,14 @@ class AutoRule(Strict):
     when: Conditions | None = None
     to: str
     anger: Number = 0
-    say: str | None = None
+    say: Names | None = None
+    lead: str | None = None
+    rank: Rank | None = None
     flags: list[str] = []
 
 
 class Reaction(Strict):
-    say: str | None = None
+    say: Names | None = None  # a line, or escalating lines: the 1st, 2nd, ... time (then the last)
     anger: Number = 0
     flags: list[str] = []
     ending: str | None = None
@@ -139,6 +218,17 @@ class Reactions(Strict):
     out_of_place: Reaction  # a move that no rule accepts in this state
     hang_up: Reaction  # anger reached the maximum; needs `ending`
     quit: Reaction  # the trainee left (script ran out, Ctrl-D); needs `ending`
+    manual_phrase: Reaction | None = None  # nothing understood but a `manual_phrases` match: a manual phrase
+
+
+REACTION_NAMES = ("unknown", "repeated", "already_answered", "out_of_place", "hang_up", "quit", "manual_phrase")
+
+
+class CombinedLine(Strict):
+    """When all of `lines` would be said in one answer, say this line instead of them."""
+
+    lines: list[str] = Field(min_length=2)
+    say: str
 
 
 class RubricItem(Strict):
@@ -156,9 +246,11 @@ class RubricItem(Strict):
 class Penalty(Strict):
     flag: str
     title: str
-    points: Number = Field(gt=0)
+    points: Number = Field(ge=0)
     max_times: int = Field(default=3, ge=1)
     suggestion: str
+    cap: Number | None = None  # the call scores at most this much when the flag is raised
+    same_as: str | None = None  # rubric item id: the same mistake; charged there alone when that item is missed
 
 
 class Rubric(Strict):
@@ -187,6 +279,7 @@ class ScenarioFile(Strict):
     customer: Customer = Customer()
     voice: VoiceSettings = VoiceSettings()
     facts: dict[str, list[str]] = {}
+    timeline: Timeline | None = None
     personas: dict[str, Persona] = Field(min_length=1)
     default_persona: str
     policies: dict[str, Policy] = Field(min_length=1)
@@ -200,6 +293,10 @@ class ScenarioFile(Strict):
     rules: list[Rule] = Field(min_length=1)
     auto: list[AutoRule] = []
     reactions: Reactions
+    details: dict[str, Detail] = {}
+    manual_phrases: Cue | None = None  # phrases from a support manual that say nothing; never credited
+    tone: Tone = Tone()
+    combined_lines: list[CombinedLine] = []
     lines: dict[str, Union[list[str], dict[str, list[str]]]]
     rubric: Rubric
 
