@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+BENCH_DATA = Path(__file__).resolve().parent / "bench_data"
+
 # Korean sentences of different lengths for the trainee's turns (the recognizer's language).
 KOREAN_TURNS = [
     "안녕하세요 고객님 지원팀입니다",
@@ -242,10 +244,8 @@ def dialogue_speed() -> dict[str, float]:
     from voice_trainer.dialogue.conversation import Conversation
     from voice_trainer.scenario.loader import load
 
-    here = Path(__file__).resolve().parent.parent / "tests" / "scripts" / "ru"
-    scripts = sorted(here.glob("*.txt")) if here.is_dir() else []
-    lines = [ln for s in scripts for ln in s.read_text(encoding="utf-8").splitlines() if ln and not ln.startswith("#")]
-    lines = lines or ["здравствуйте извините за разрывы", "какой у вас модем"]
+    text = (BENCH_DATA / "dialogue_ru.txt").read_text(encoding="utf-8")
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
     scenario = load("razryv", "ru")
     times: list[float] = []
     for seed in range(3):
