@@ -11,7 +11,7 @@ import soundfile
 
 from tests.fixtures.headset import loud_span_ms, read_wav, rms
 from tests.practice.test_voice_practice import channel, cli, of_type
-from voice_trainer.session_log import read_events
+from voice_trainer.session_folder import read_events
 from voice_trainer.events import to_json
 
 TURNS = ["안녕하세요 고객님 지원팀입니다", "연결 날짜를 알려 주시겠어요", "모뎀 모델이 무엇입니까"]

@@ -158,7 +158,8 @@ def test_a_spoken_call_on_the_virtual_headset(headset, ko_model_path, trainee_wa
 
 def test_the_reply_sounds_like_its_line_rendered_offline(headset, ko_model_path, trainee_wavs, tmp_path):
     """Energy and duration of what reached the speaker match a fresh synthesis of the same line."""
-    from voice_trainer.speech.synthesizer import Pyttsx3Synthesizer, prosody_for
+    from voice_trainer.speech.synthesizer import Pyttsx3Synthesizer
+    from voice_trainer.speech.voice import prosody_for
 
     data_dir = tmp_path / "data"
     heard = tmp_path / "speaker.wav"

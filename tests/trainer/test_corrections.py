@@ -7,7 +7,7 @@ from tests.fixtures.sessions import MISHEARD_CALL, REAL_APOLOGY, record_session
 from voice_trainer.errors import SessionError, UsageError
 from voice_trainer.events import TranscriptCorrected
 from voice_trainer.scenario.loader import BUNDLED_DIR
-from voice_trainer.session_log import EVENTS_FILE, RESULT_FILE, read_events
+from voice_trainer.session_folder import EVENTS_FILE, RESULT_FILE, read_events
 from voice_trainer.trainer.corrections import fix_turn, rescore_session
 
 

@@ -16,7 +16,7 @@ from voice_trainer.audio.recorder import is_complete
 from voice_trainer.events import SessionEnded, SpeechPlayed, TraineeTurn
 from voice_trainer.scenario.loader import load
 from voice_trainer.session import Session
-from voice_trainer.session_log import EVENTS_FILE, RECORDING_FILE, RESULT_FILE, TRANSCRIPT_FILE, read_events
+from voice_trainer.session_folder import EVENTS_FILE, RECORDING_FILE, RESULT_FILE, TRANSCRIPT_FILE, read_events
 from voice_trainer.trainer.recovery import recover_unfinished
 
 KILLED_MID_SESSION = textwrap.dedent("""
@@ -28,10 +28,10 @@ KILLED_MID_SESSION = textwrap.dedent("""
     from voice_trainer.events import Word
     from voice_trainer.scenario.loader import load
     from voice_trainer.session import Session
-    from voice_trainer.session_log import RECORDING_FILE
+    from voice_trainer.session_folder import RECORDING_FILE
 
     session = Session(load("razryv", "ru"), data_dir=Path(sys.argv[1]), seed=1, trainee="anna", mode="voice")
-    recorder = SessionRecorder(session.folder / RECORDING_FILE)
+    recorder = SessionRecorder(session.folder.recording_path)
     session.start()
     for i, text in enumerate(sys.argv[2:]):
         words = tuple(Word(w, 1000.0 * i + 100 * k, 1000.0 * i + 100 * k + 90, 0.8) for k, w in enumerate(text.split()))
@@ -67,8 +67,8 @@ def unfinished_session(data_dir, replies, seed=1):
     session.start()
     for text in replies:
         session.trainee_says(text)
-    session.log.close()
-    return session.folder
+    session.folder.close()
+    return session.folder.path
 
 
 def snapshot(root):

@@ -11,10 +11,11 @@ from typing import Optional
 import typer
 
 from voice_trainer.cli.app import app, scenario_app
+from voice_trainer.cli.options import DataDir, InputDevice, Model, ScenarioLang, ScenarioName
 from voice_trainer.cli.render import conversation_printer, debrief_text, ui
 from voice_trainer.errors import UsageError
 from voice_trainer.scenario.loader import load
-from voice_trainer.settings import DEFAULT_TRAILING_SILENCE_MS, PracticeSettings, VoiceSettings
+from voice_trainer.settings import DEFAULT_TRAILING_SILENCE_MS, PracticeSettings, VoiceSettings, default_data_dir
 
 
 def _raise_interrupt(signum, frame):  # SIGTERM ends a session like Ctrl-C: logged, scored, marked interrupted
@@ -29,16 +30,16 @@ def practice(
     replies: Optional[list[Path]] = typer.Option(
         None, "--replies", help="Replay recorded trainee turns: WAV files, one per turn, in order (--replies a.wav b.wav ...)."
     ),
-    scenario: str = typer.Option("razryv", "--scenario", help="Scenario name or path to a .yaml file."),
-    lang: str = typer.Option("ru", "--lang", help="Scenario language: ru or en."),
+    scenario: ScenarioName = "razryv",
+    lang: ScenarioLang = "ru",
     persona: Optional[str] = typer.Option(None, "--persona", help="Customer persona (e.g. reasonable, stubborn)."),
     policy: Optional[str] = typer.Option(None, "--policy", help="Company policy (e.g. keep_client, let_go)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed for the customer's choices (same seed, same call)."),
     trainee: str = typer.Option("", "--trainee", help="Trainee name, stored with the session."),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Where sessions are stored."),
+    data_dir: DataDir = None,
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON on the last line of stdout."),
-    model: Optional[Path] = typer.Option(None, "--model", help="Vosk model folder (default: looked up, see `models path`)."),
-    input_device: Optional[str] = typer.Option(None, "--input", help="Microphone: device index or part of its name."),
+    model: Model = None,
+    input_device: InputDevice = None,
     output_device: Optional[str] = typer.Option(None, "--output", help="Speaker: device index or part of its name."),
     barge_in: bool = typer.Option(False, "--barge-in", help="Talking over the customer stops him (he may resent it)."),
     trailing_silence_ms: int = typer.Option(
@@ -69,7 +70,7 @@ def practice(
     loaded = load(scenario, lang)
     settings = PracticeSettings(
         scenario=scenario, lang=loaded.lang, persona=persona, policy=policy, seed=seed, trainee=trainee,
-        data_dir=data_dir, json_result=json_out,
+        data_dir=data_dir or default_data_dir(),
         voice=VoiceSettings(
             model=model, input=input_device, output=output_device, barge_in=barge_in,
             trailing_silence_ms=trailing_silence_ms, grammar=grammar or grammar_words is not None,
@@ -149,8 +150,8 @@ def _reader(interactive: bool, prompt: str):
 @app.command()
 def classify(
     texts: list[str] = typer.Argument(..., help="Utterances to classify; '-' reads one per line from stdin."),
-    scenario: str = typer.Option("razryv", "--scenario", help="Scenario name or path."),
-    lang: str = typer.Option("ru", "--lang", help="Scenario language."),
+    scenario: ScenarioName = "razryv",
+    lang: ScenarioLang = "ru",
     json_out: bool = typer.Option(False, "--json", help="One JSON object per utterance."),
 ) -> None:
     """Show which trainee moves an utterance makes, with scores."""

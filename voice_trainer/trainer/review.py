@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from voice_trainer.errors import SessionError, UsageError, VoiceTrainerError
-from voice_trainer.session_log import RECORDING_FILE
+from voice_trainer.session_folder import RECORDING_FILE
 from voice_trainer.trainer.library import Library, SessionSummary
 
 _ID = re.compile(r"^[\w.-]{1,120}$", re.UNICODE)
