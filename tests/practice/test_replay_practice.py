@@ -7,6 +7,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
 import soundfile
 
 from tests.fixtures.headset import loud_span_ms, read_wav, rms
@@ -79,6 +80,7 @@ def test_replay_and_text_are_mutually_exclusive(espeak_wav, tmp_path):
     assert proc.returncode == 2 and "--replies" in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.audio
 def test_text_practice_with_the_customers_voice_records_him(headset, tmp_path):
     script = tmp_path / "replies.txt"
     script.write_text("здравствуйте извините за разрывы\nподскажите когда вы подключились\n", encoding="utf-8")

@@ -20,6 +20,8 @@ import soundfile
 from tests.fixtures.headset import loud_span_ms, read_wav, rms, start_pulse
 from voice_trainer.audio.chunk import AudioChunk
 
+pytestmark = pytest.mark.audio  # a private PulseAudio server stands in for the headset
+
 TRAINEE_TURNS = ["안녕하세요 고객님 지원팀입니다", "연결 날짜를 알려 주시겠어요"]
 
 
