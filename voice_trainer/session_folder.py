@@ -335,11 +335,6 @@ def write_json_atomic(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
-def read_events(folder: Path | str) -> list[Event]:
-    """The timeline of a session folder (see `SessionFolder.events`)."""
-    return SessionFolder(folder).events()
-
-
 def _end_with_newline(fd: int) -> None:
     """Make sure the next appended event starts on its own line.
 

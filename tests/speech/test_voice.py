@@ -84,7 +84,7 @@ def voice_parts():
 
 def test_a_line_is_spoken_sentence_by_sentence_in_order(voice_parts):
     voice, synth, speaker, played_events = voice_parts
-    result = voice.say(THREE_SENTENCES, anger=40, turn=3)
+    result = voice.say_async(THREE_SENTENCES, anger=40, turn=3).wait(WAIT_S)
     assert speaker.played == [0, 1, 2]
     assert (result.turn, result.start_ms, result.end_ms, result.interrupted) == (3, 1000.0, 1300.0, False)
     assert result.requested_ms == 1000.0 and result.synthesis_ms >= 0
@@ -183,7 +183,7 @@ def test_the_real_voice_speaks_a_three_sentence_line_on_the_headset(headset, tmp
         voice = CustomerVoice(synth, timed, clock=clock)
         with headset.record_speaker(tmp_path / "customer.wav") as recording:
             said_at_ms = clock.now_ms()
-            result = voice.say(THREE_SENTENCES, anger=50, turn=1)
+            result = voice.say_async(THREE_SENTENCES, anger=50, turn=1).wait()
     heard = read_wav(recording)
     synth.close()
     measured = f"rendered {rendered_ms:.0f} ms, played {result}, heard span {loud_span_ms(heard):.0f} ms"

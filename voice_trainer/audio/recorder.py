@@ -132,11 +132,6 @@ class SessionRecorder:
         os.pwrite(fd, wav_header(rate_hz, CHANNELS, 0), 0)
 
     @property
-    def written_ms(self) -> float:
-        """How much of the timeline is on disk."""
-        return 1000.0 * self._written / self.rate_hz
-
-    @property
     def dropped_ms(self) -> dict[str, float]:
         return {
             "mic": 1000.0 * self._mic.dropped_frames / self.rate_hz,

@@ -175,10 +175,6 @@ class CustomerVoice:
             for line_stop in self._active:
                 line_stop.set()
 
-    def say(self, text: str, anger: float, turn: int) -> LinePlayed:
-        """Speak `text` at `anger`; blocks until played or stopped."""
-        return self._say(text, anger, turn, self._accept(), self.clock.now_ms())
-
     def say_async(self, text: str, anger: float, turn: int) -> SpeechHandle:
         """Speak on a background thread; the caller keeps going."""
         line_stop = self._accept()
