@@ -256,7 +256,9 @@ class SessionFolder:
     def scored_result(self) -> SessionResult:
         result = self.result()
         if result is None:
-            raise SessionError(f"{self.path}: no {RESULT_FILE}; the session was never scored (finish or recover it first)")
+            raise SessionError(
+                f"{self.path}: no {RESULT_FILE}; the session was never scored (finish or recover it first)"
+            )
         return result
 
     def scenario(self, started: SessionStarted | None = None) -> "Scenario":
@@ -285,7 +287,9 @@ class SessionFolder:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise SessionBusy(f"{self.path}: the session is in use by another voice-trainer; try again when it ends") from None
+            raise SessionBusy(
+                f"{self.path}: the session is in use by another voice-trainer; try again when it ends"
+            ) from None
         self._fd = fd
         self._appended = False
 

@@ -93,7 +93,9 @@ class NotingRecognizer:
     def finish(self) -> Recognition:
         self.calls.append("finish")
         fed, self.fed_ms = self.fed_ms, 0.0
-        return Recognition(SAID, tuple(Word(w, 100.0 * i, 100.0 * i + 90) for i, w in enumerate(SAID.split()))) if fed else Recognition("")
+        if not fed:
+            return Recognition("")
+        return Recognition(SAID, tuple(Word(w, 100.0 * i, 100.0 * i + 90) for i, w in enumerate(SAID.split())))
 
 
 class Synth:

@@ -9,7 +9,8 @@ import typer
 
 DataDir = Annotated[
     Optional[Path],
-    typer.Option("--data-dir", help="Where sessions are stored (default: $VOICE_TRAINER_DATA or ~/.local/share/voice-trainer)."),
+    typer.Option("--data-dir", help="The data folder: sessions and installed models "
+                 "(default: $VOICE_TRAINER_DATA or ~/.local/share/voice-trainer)."),
 ]
 SessionId = Annotated[str, typer.Argument(help="Session id, a unique start of it, or the session folder.")]
 OnlyTrainee = Annotated[Optional[str], typer.Option("--trainee", help="Only this trainee's sessions.")]

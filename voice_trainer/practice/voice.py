@@ -192,7 +192,10 @@ class VoiceLoop:
         turn = self.session.turn + 1
         if self.customer is not None:
             with self._timings_lock:
-                self._timings[turn] = _TurnTiming(ended.end_ms, round(fired_ms - ended.end_ms, 1), round(recognition_ms, 1))
+                self._timings[turn] = _TurnTiming(
+                    end_ms=ended.end_ms, end_of_turn_wait_ms=round(fired_ms - ended.end_ms, 1),
+                    recognition_ms=round(recognition_ms, 1),
+                )
         reaction = self.session.trainee_says(
             recognition.text, recognition.words, start_ms=ended.start_ms, end_ms=ended.end_ms, source="voice"
         )
