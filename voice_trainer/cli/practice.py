@@ -12,7 +12,7 @@ import typer
 
 from voice_trainer.cli.app import app, scenario_app
 from voice_trainer.cli.options import DataDir, InputDevice, Model, ScenarioLang, ScenarioName
-from voice_trainer.cli.render import conversation_printer, debrief_text, ui
+from voice_trainer.cli.render import conversation_printer, debrief_text, partial_printer, ui
 from voice_trainer.errors import UsageError
 from voice_trainer.scenario.loader import load
 from voice_trainer.settings import DEFAULT_TRAILING_SILENCE_MS, PracticeSettings, VoiceSettings, default_data_dir
@@ -93,11 +93,13 @@ def practice(
             reply_lines = prompted_lines(_reader(interactive, words["prompt"]))
     echo_typed = bool(script) or not interactive
     observers = [conversation_printer(loaded.lang, out, echo_trainee=echo_typed or not text_mode)]
+    if _is_tty(sys.stderr):
+        observers.append(partial_printer())
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         outcome = run_practice(
             settings, loaded, replies=files or None, replies_from=reply_lines, text_mode=text_mode,
-            interactive=interactive, observers=observers, say=say, on_partial=_partial_printer(interactive),
+            interactive=interactive, observers=observers, say=say,
         )
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -115,17 +117,6 @@ def _words_file(path: Path) -> tuple[str, ...]:
     except (OSError, UnicodeDecodeError) as err:
         raise UsageError(f"--grammar-words {path}: cannot read it ({err}); give a UTF-8 text file, one word per line") from None
     return tuple(w for line in text.splitlines() for w in line.lower().split())
-
-
-def _partial_printer(interactive: bool):
-    """What the recognizer hears so far, overwritten in place on a terminal."""
-    if not _is_tty(sys.stderr):
-        return None
-
-    def show(text: str) -> None:
-        print(f"\r\033[K… {text[-100:]}", end="", file=sys.stderr, flush=True)
-
-    return show
 
 
 def _is_tty(stream) -> bool:

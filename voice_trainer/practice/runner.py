@@ -42,7 +42,6 @@ def run_practice(
     interactive: bool,
     observers: list[Callable[[Event], None]],
     say: Print,
-    on_partial: Callable[[str], None] | None = None,
 ) -> Outcome:
     """Run one call to its end. `replies_from` feeds text mode (a script, a pipe or the keyboard)."""
     from voice_trainer.trainer.recovery import recover_sessions
@@ -54,7 +53,7 @@ def run_practice(
         return _replay(settings, scenario, replies, observers, say)
     if not text_mode:
         try:
-            return _voice(settings, scenario, observers, say, on_partial, replies_from)
+            return _voice(settings, scenario, observers, say, replies_from)
         except _NoVoice as why:
             say(f"{why}; continuing in text mode (type your replies)")
             settings = replace(settings, voice=replace(settings.voice, speak=True))
@@ -107,7 +106,7 @@ def _replay(settings: PracticeSettings, scenario: Scenario, paths: list[Path], o
 
 
 def _voice(settings: PracticeSettings, scenario: Scenario, observers: list, say: Print,
-           on_partial: Callable[[str], None] | None, replies_from: Iterable[str] | None) -> Outcome:
+           replies_from: Iterable[str] | None) -> Outcome:
     from voice_trainer.audio.devices import pick_input
     from voice_trainer.audio.endpoint import EndOfTurnDetector
     from voice_trainer.audio.streams import MicStream
@@ -129,7 +128,7 @@ def _voice(settings: PracticeSettings, scenario: Scenario, observers: list, say:
         call.customer = spoken.live(call.session, call.recorder)
     detector = EndOfTurnDetector(trailing_silence_ms=voice.trailing_silence_ms, max_turn_ms=voice.max_turn_ms)
     loop = VoiceLoop(call.session, detector, customer=call.customer, barge_in=voice.barge_in,
-                     on_mic=call.recorder.add_mic, on_partial=on_partial)
+                     on_mic=call.recorder.add_mic)
     with _to_the_end(call, say) as run:
         call.session.start()
         _warm_up_understanding(call.session, scenario)

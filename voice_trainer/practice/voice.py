@@ -71,7 +71,6 @@ class VoiceLoop:
         barge_in: bool = False,
         stop_wait_s: float = STOP_WAIT_S,
         on_mic: Callable[[AudioChunk], None] | None = None,
-        on_partial: Callable[[str], None] | None = None,
     ):
         self.session = session
         self.detector = detector
@@ -79,7 +78,6 @@ class VoiceLoop:
         self.barge_in = barge_in
         self.stop_wait_s = stop_wait_s
         self.on_mic = on_mic
-        self.on_partial = on_partial
         self._recognizer: Recognizer | None = None
         self._played: queue.SimpleQueue[SpeechPlayed] = queue.SimpleQueue()
         self._timings: dict[int, _TurnTiming] = {}
@@ -179,8 +177,6 @@ class VoiceLoop:
         if partial and partial != self._partial:
             self._partial = partial
             self.session.emit(PartialText(turn=self.session.turn + 1, text=partial))
-            if self.on_partial:
-                self.on_partial(partial)
 
     def _end_turn(self, ended: TurnEnded) -> None:
         fired_ms = self.session.clock.now_ms()
