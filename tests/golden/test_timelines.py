@@ -10,25 +10,28 @@ After an intended change of behaviour (a new customer line, a new event), regene
     .venv/bin/python -m pytest tests/golden --update-goldens
     git diff tests/golden/
 
-The calls run as a user runs them (`voice-trainer practice` in a subprocess): text mode from the
-replies in tests/golden/replies/, and one replay of recorded Korean turns through the real
-recognizer with the customer's voice rendered by eSpeak NG (nothing is played in replay).
+The calls run through `run_practice`, the function behind `voice-trainer practice` (in-process, to
+keep the suite quick): text mode from the replies in tests/golden/replies/, and one replay of
+recorded Korean turns through the real recognizer with the customer's voice rendered by eSpeak NG
+(nothing is played in replay).
 """
 
 from __future__ import annotations
 
 import difflib
 import json
-import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from voice_trainer.events import to_json
+from voice_trainer.practice.runner import run_practice
+from voice_trainer.practice.text import script_lines
+from voice_trainer.scenario.loader import load
+from voice_trainer.settings import PracticeSettings, VoiceSettings
+
 HERE = Path(__file__).resolve().parent
-CLI = shutil.which("voice-trainer", path=str(Path(sys.executable).parent)) or "voice-trainer"
 DROPPED = {"session_id", "started_at", "scenario_file", "folder"}
 
 
@@ -67,12 +70,15 @@ def normalised(event: dict) -> dict:
     return out
 
 
-def practice(data_dir: Path, *args: str) -> list[dict]:
-    done = subprocess.run([CLI, "practice", "--data-dir", str(data_dir), "--json", *args],
-                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
-    assert done.returncode == 0, done.stderr
-    folder = Path(json.loads(done.stdout.strip().splitlines()[-1])["folder"])
-    return [json.loads(line) for line in (folder / "events.jsonl").read_text(encoding="utf-8").splitlines()]
+def practice(data_dir: Path, lang: str, persona: str, policy: str, seed: int, *, replies=None, replies_from=None,
+             model: Path | None = None) -> list[dict]:
+    settings = PracticeSettings(lang=lang, persona=persona, policy=policy, seed=seed, data_dir=data_dir,
+                                voice=VoiceSettings(model=model))
+    said: list[str] = []
+    outcome = run_practice(settings, load("razryv", lang), replies=replies, replies_from=replies_from,
+                           text_mode=replies is None, interactive=False, observers=[], say=said.append)
+    assert not said, said  # nothing to tell the user: no fallback, no missing piece
+    return [to_json(e) for e in outcome.session.folder.events()]
 
 
 def check(name: str, log: list[dict], update: bool) -> None:
@@ -92,13 +98,12 @@ def check(name: str, log: list[dict], update: bool) -> None:
 
 @pytest.mark.parametrize("call", TEXT_CALLS, ids=[c.name for c in TEXT_CALLS])
 def test_a_scripted_text_call_keeps_its_timeline(call, tmp_path, update_goldens):
-    log = practice(tmp_path / "data", "--text", "--script", str(HERE / "replies" / f"{call.name}.txt"),
-                   "--lang", call.lang, "--persona", call.persona, "--policy", call.policy, "--seed", str(call.seed))
+    replies = script_lines(HERE / "replies" / f"{call.name}.txt")
+    log = practice(tmp_path / "data", call.lang, call.persona, call.policy, call.seed, replies_from=replies)
     check(call.name, log, update_goldens)
 
 
 def test_a_replayed_voice_call_keeps_its_timeline(ko_model_path, espeak_wav, tmp_path, update_goldens):
-    wavs = [str(espeak_wav(text, pad_ms=300)) for text in KOREAN_TURNS]
-    log = practice(tmp_path / "data", "--replies", *wavs, "--model", str(ko_model_path), "--seed", "5",
-                   "--persona", "reasonable", "--policy", "keep_client")
+    wavs = [espeak_wav(text, pad_ms=300) for text in KOREAN_TURNS]
+    log = practice(tmp_path / "data", "ru", "reasonable", "keep_client", 5, replies=wavs, model=ko_model_path)
     check("ko-replay", log, update_goldens)
