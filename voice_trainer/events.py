@@ -247,6 +247,11 @@ class Turn:
         return None if self.previous_reply_end_ms is None else response_gap_ms(self.previous_reply_end_ms, self.start_ms)
 
 
+def duration_s(events: Iterable[Event]) -> float:
+    """How long the call lasted: from the session's start to its last event, in seconds."""
+    return round(max((e.t_ms for e in events), default=0.0) / 1000.0, 1)
+
+
 def reply_latency_ms(turn_end_ms: float, reply_start_ms: float) -> float:
     """How long the customer took to answer: the trainee's last voiced sample -> his first audible sample."""
     return round(reply_start_ms - turn_end_ms, 1)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from voice_trainer.errors import SessionError, UsageError
-from voice_trainer.events import SessionEnded
+from voice_trainer.events import SessionEnded, duration_s
 from voice_trainer.session_folder import EVENTS_FILE, SessionFolder
 from voice_trainer.settings import ensure_private_dir, sessions_dir
 
@@ -120,7 +120,6 @@ def summarize(folder: Path | SessionFolder) -> SessionSummary:
     started = folder.started(events)
     result = folder.result()
     ended = next((e for e in reversed(events) if isinstance(e, SessionEnded)), None)
-    duration_s = round(max((e.t_ms for e in events), default=0.0) / 1000.0, 1)
     if result is None:
         outcome, score, items = UNFINISHED, None, ()
         interrupted = bool(ended and ended.interrupted) if ended else True
@@ -131,7 +130,7 @@ def summarize(folder: Path | SessionFolder) -> SessionSummary:
         session_id=started.session_id or folder.id, folder=folder.path, trainee=started.trainee,
         started_at=started.started_at, scenario=started.scenario, lang=started.lang, persona=started.persona,
         policy=started.policy, mode=started.mode, outcome=outcome, score=score,
-        interrupted=interrupted, duration_s=duration_s, items=items, has_recording=folder.has_recording,
+        interrupted=interrupted, duration_s=duration_s(events), items=items, has_recording=folder.has_recording,
     )
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from voice_trainer.errors import AudioFileError, ScenarioError, UsageError
-from voice_trainer.events import CustomerLine, SessionStarted, TranscriptCorrected
+from voice_trainer.events import CustomerLine, SessionStarted, TranscriptCorrected, duration_s
 from voice_trainer.session_folder import ResultItem, SessionFolder
 
 FORMATS = ("html", "md", "json")
@@ -92,7 +92,6 @@ def review_data(folder: Path | SessionFolder) -> dict[str, Any]:
             "reply_latency_ms": _whole_ms(t.reply_latency_ms),
             "response_gap_ms": _whole_ms(t.response_gap_ms),
         })
-    duration_ms = max((e.t_ms for e in events), default=0.0)
     return {
         "session_id": started.session_id or folder.id,
         "trainee": started.trainee,
@@ -106,7 +105,7 @@ def review_data(folder: Path | SessionFolder) -> dict[str, Any]:
         "success": result.success if result else None,
         "score": result.score if result else None,
         "interrupted": result.interrupted if result else True,
-        "duration_s": round(duration_ms / 1000.0, 1),
+        "duration_s": duration_s(events),
         "opening": opening,
         "start_anger": result.start_anger if result else None,
         "turns": turns,
