@@ -14,7 +14,6 @@ the same audio, the dialogue core on a real Russian scripted call.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import resource
@@ -126,16 +125,12 @@ def _espeak(text: str, path: Path, rate_hz: int = 44100) -> Path:
 
 
 def _events(folder: Path) -> list[dict]:
-    out = []
-    path = folder / "events.jsonl"
-    if not path.exists():
-        return out
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            break
-    return out
+    """The live session's timeline so far (a line being written is left for the next look)."""
+    from voice_trainer.events import to_json
+    from voice_trainer.session_folder import SessionFolder
+
+    session = SessionFolder(folder)
+    return [to_json(e) for e in session.read().events] if session.is_session() else []
 
 
 def _wait(folder: Path, proc: subprocess.Popen, done: Callable[[list[dict]], bool], timeout_s: float = 120) -> list[dict]:
