@@ -14,7 +14,6 @@ from voice_trainer.cli.app import app, scenario_app
 from voice_trainer.cli.options import DataDir, InputDevice, Model, ScenarioLang, ScenarioName
 from voice_trainer.cli.render import conversation_printer, debrief_text, partial_printer, ui
 from voice_trainer.errors import UsageError
-from voice_trainer.scenario.loader import load
 from voice_trainer.settings import DEFAULT_TRAILING_SILENCE_MS, PracticeSettings, VoiceSettings, default_data_dir
 
 
@@ -67,7 +66,7 @@ def practice(
         from voice_trainer.speech.synthesizer import start_engine_early
 
         start_engine_early()  # overlaps loading the scenario
-    loaded = load(scenario, lang)
+    loaded = _load_scenario(scenario, lang)
     settings = PracticeSettings(
         scenario=scenario, lang=loaded.lang, persona=persona, policy=policy, seed=seed, trainee=trainee,
         data_dir=data_dir or default_data_dir(),
@@ -111,6 +110,14 @@ def practice(
         raise typer.Exit(130)
 
 
+def _load_scenario(name: str, lang: str):
+    # Imported here: building the scenario schema is a fifth of a second that commands which never
+    # load a scenario (sessions, report, devices) should not pay.
+    from voice_trainer.scenario.loader import load
+
+    return load(name, lang)
+
+
 def _words_file(path: Path) -> tuple[str, ...]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -148,7 +155,7 @@ def classify(
     """Show which trainee moves an utterance makes, with scores."""
     from voice_trainer.dialogue.understanding import UNKNOWN, MoveClassifier
 
-    loaded = load(scenario, lang)
+    loaded = _load_scenario(scenario, lang)
     classifier = MoveClassifier(loaded.data.moves, loaded.lang)
     from_stdin = texts == ["-"]
     utterances = (line.rstrip("\n") for line in sys.stdin) if from_stdin else iter(texts)

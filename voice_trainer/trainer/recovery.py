@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from voice_trainer.audio.recorder import is_complete, repair_wav
 from voice_trainer.errors import VoiceTrainerError
 from voice_trainer.events import SessionEnded, stamp
-from voice_trainer.session import build_result, rescore
 from voice_trainer.session_folder import SessionBusy, SessionFolder
 from voice_trainer.settings import sessions_dir
 
@@ -79,6 +77,8 @@ def _recover_if_not_running(folder: SessionFolder) -> RecoveredSession | None:
 
 
 def _recover(folder: SessionFolder) -> RecoveredSession:
+    from voice_trainer.session import build_result, rescore  # the dialogue core: only when there is work
+
     try:
         events = folder.events()  # first, so a damaged folder is left exactly as it was
         started = folder.started(events)
@@ -107,6 +107,8 @@ def _recover(folder: SessionFolder) -> RecoveredSession:
 def _repair_recording(folder: SessionFolder) -> tuple[float | None, str | None]:
     """(duration in seconds, problem). A recording that cannot be repaired does not stop the recovery:
     what the trainee said is in the event log."""
+    from voice_trainer.audio.recorder import repair_wav
+
     if not folder.has_recording:
         return None, None
     try:
@@ -116,6 +118,8 @@ def _repair_recording(folder: SessionFolder) -> tuple[float | None, str | None]:
 
 
 def _repair_recording_quietly(folder: SessionFolder) -> None:
+    from voice_trainer.audio.recorder import is_complete, repair_wav
+
     try:
         if folder.has_recording and not is_complete(folder.recording_path):
             repair_wav(folder.recording_path)
