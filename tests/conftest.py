@@ -6,6 +6,7 @@ pytest_plugins = [
     "tests.fixtures.speech",
     "tests.fixtures.headset",
     "tests.fixtures.sessions",
+    "tests.fixtures.golden",
 ]
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 
+import pytest
+
 from tests.practice.test_voice_practice import cli
 
 
+@pytest.mark.audio  # the bench runs its spoken calls on a private PulseAudio server
 def test_a_short_bench_run_measures_every_part(tmp_path):
     out, raw = tmp_path / "bench.md", tmp_path / "bench.json"
     proc = subprocess.run([cli(), "bench", "--turns", "4", "-o", str(out), "--json", str(raw)],

@@ -14,7 +14,6 @@ the same audio, the dialogue core on a real Russian scripted call.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import resource
@@ -26,6 +25,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+
+BENCH_DATA = Path(__file__).resolve().parent / "bench_data"
 
 # Korean sentences of different lengths for the trainee's turns (the recognizer's language).
 KOREAN_TURNS = [
@@ -124,16 +125,12 @@ def _espeak(text: str, path: Path, rate_hz: int = 44100) -> Path:
 
 
 def _events(folder: Path) -> list[dict]:
-    out = []
-    path = folder / "events.jsonl"
-    if not path.exists():
-        return out
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            break
-    return out
+    """The live session's timeline so far (a line being written is left for the next look)."""
+    from voice_trainer.events import to_json
+    from voice_trainer.session_folder import SessionFolder
+
+    session = SessionFolder(folder)
+    return [to_json(e) for e in session.read().events] if session.is_session() else []
 
 
 def _wait(folder: Path, proc: subprocess.Popen, done: Callable[[list[dict]], bool], timeout_s: float = 120) -> list[dict]:
@@ -243,10 +240,8 @@ def dialogue_speed() -> dict[str, float]:
     from voice_trainer.dialogue.conversation import Conversation
     from voice_trainer.scenario.loader import load
 
-    here = Path(__file__).resolve().parent.parent / "tests" / "scripts" / "ru"
-    scripts = sorted(here.glob("*.txt")) if here.is_dir() else []
-    lines = [ln for s in scripts for ln in s.read_text(encoding="utf-8").splitlines() if ln and not ln.startswith("#")]
-    lines = lines or ["здравствуйте извините за разрывы", "какой у вас модем"]
+    text = (BENCH_DATA / "dialogue_ru.txt").read_text(encoding="utf-8")
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
     scenario = load("razryv", "ru")
     times: list[float] = []
     for seed in range(3):

@@ -1,7 +1,9 @@
-"""Injected time. Every timestamp in a session comes from a Clock; tests use FakeClock and never sleep."""
+"""Injected time. Every timestamp in a session comes from a Clock: the monotonic clock live, a clock moved
+by hand in replay (virtual time) and in tests, which never sleep."""
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Protocol
 
@@ -16,8 +18,9 @@ class MonotonicClock:
         return time.monotonic_ns() / 1e6
 
 
-class FakeClock:
-    """A clock tests move by hand."""
+class ManualClock:
+    """Time that moves only when told to. Replay runs a session on one (it advances by the length of each
+    piece of audio, so the timeline looks like the call happened live); tests move one by hand."""
 
     def __init__(self, start_ms: float = 0.0):
         self._now_ms = start_ms
@@ -49,6 +52,4 @@ def process_age_ms() -> float | None:
             uptime_s = float(f.read().split()[0])
     except (OSError, ValueError, IndexError):
         return None
-    import os
-
     return max(0.0, (uptime_s - start_ticks / os.sysconf("SC_CLK_TCK")) * 1000.0)

@@ -11,6 +11,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Iterable
 
+from voice_trainer.records import kind_of, read_record
+
 
 @dataclass(frozen=True)
 class Word:
@@ -203,22 +205,16 @@ def to_json(event: Event) -> dict[str, Any]:
     return data
 
 
-def from_json(data: dict[str, Any]) -> Event:
-    """Inverse of to_json. Unknown fields are dropped so older readers survive newer logs."""
-    cls = EVENT_TYPES.get(data.get("type", ""))
+def from_json(data: Any) -> Event:
+    """Inverse of to_json, with every field's type checked: ValueError (saying what is wrong) for anything
+    that is not an event of a known type. Unknown fields are dropped so older readers survive newer logs."""
+    if not isinstance(data, dict):
+        raise ValueError(f"not an event object but {kind_of(data)}")
+    kind = data.get("type")
+    cls = EVENT_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
-        raise ValueError(f"unknown event type {data.get('type')!r}")
-    names = {f.name: f for f in dataclasses.fields(cls)}
-    kwargs: dict[str, Any] = {}
-    for key, value in data.items():
-        if key not in names:
-            continue
-        if key == "words":
-            value = tuple(Word(**w) for w in value)
-        elif isinstance(value, list):
-            value = tuple(value)
-        kwargs[key] = value
-    return cls(**kwargs)
+        raise ValueError(f"unknown event type {kind!r}")
+    return read_record(cls, data, cls.type)
 
 
 def stamp(event: Event, t_ms: float) -> Event:
@@ -240,12 +236,39 @@ class Turn:
     anger: float
     reply_start_ms: float | None
     barge_in: bool
+    previous_reply_end_ms: float | None = None  # when the customer's voice before this turn stopped
+
+    @property
+    def reply_latency_ms(self) -> float | None:
+        return None if self.reply_start_ms is None else reply_latency_ms(self.end_ms, self.reply_start_ms)
+
+    @property
+    def response_gap_ms(self) -> float | None:
+        return None if self.previous_reply_end_ms is None else response_gap_ms(self.previous_reply_end_ms, self.start_ms)
+
+
+def duration_s(events: Iterable[Event]) -> float:
+    """How long the call lasted: from the session's start to its last event, in seconds."""
+    return round(max((e.t_ms for e in events), default=0.0) / 1000.0, 1)
+
+
+def reply_latency_ms(turn_end_ms: float, reply_start_ms: float) -> float:
+    """How long the customer took to answer: the trainee's last voiced sample -> his first audible sample."""
+    return round(reply_start_ms - turn_end_ms, 1)
+
+
+def response_gap_ms(reply_end_ms: float, turn_start_ms: float) -> float:
+    """How long the trainee took to answer: the end of the customer's voice -> the turn's first voiced sample."""
+    return round(turn_start_ms - reply_end_ms, 1)
 
 
 def turns_from(events: Iterable[Event]) -> list[Turn]:
     """Work turns out of the event stream; corrections replace the recognized text."""
     by_turn: dict[int, dict[str, Any]] = {}
+    speech_end: dict[int, float] = {}  # turn -> when the customer's (last) line of that turn stopped
     for ev in events:
+        if isinstance(ev, SpeechPlayed):
+            speech_end[ev.turn] = ev.end_ms
         if isinstance(ev, TraineeTurn):
             by_turn[ev.turn] = {
                 "text": ev.text, "recognized": ev.text, "words": ev.words,
@@ -270,7 +293,7 @@ def turns_from(events: Iterable[Event]) -> list[Turn]:
             index=i, text=t["text"], recognized_text=t["recognized"], words=t["words"],
             start_ms=t["start"], end_ms=t["end"], moves=t["moves"], reply=t["reply"],
             anger=t["anger"] if t["anger"] is not None else 0.0,
-            reply_start_ms=t["reply_start"], barge_in=t["barge_in"],
+            reply_start_ms=t["reply_start"], barge_in=t["barge_in"], previous_reply_end_ms=speech_end.get(i - 1),
         )
         for i, t in sorted(by_turn.items())
     ]

@@ -1,10 +1,15 @@
-"""Runs one conversation: feeds trainee turns to the dialogue core, writes every event to the session log
-before acting on it, and lets observers (the printer, the customer's voice, the recorder) follow along."""
+"""Runs one conversation: feeds trainee turns to the dialogue core and publishes every event.
+
+Each event is stamped on the session clock, appended to the session's log (before anyone acts on it)
+and handed to the observers in order: the printer, the customer's voice, the voice loop. Modes are
+sources of trainee turns (`voice_trainer/practice/`); everything else observes the session.
+"""
 
 from __future__ import annotations
 
 import secrets
 import threading
+from collections import deque
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,7 +31,7 @@ from voice_trainer.events import (
     turns_from,
 )
 from voice_trainer.scenario.loader import Scenario
-from voice_trainer.session_log import SessionLog, new_session_id
+from voice_trainer.session_folder import SessionFolder, new_session_id
 from voice_trainer.settings import default_data_dir
 
 Observer = Callable[[Event], None]
@@ -54,29 +59,54 @@ class Session:
         self.clock = SessionClock(clock or MonotonicClock())
         started_at = datetime.now(timezone.utc).astimezone()
         self.id = new_session_id(trainee, started_at)
-        self.log = SessionLog.create(data_dir or default_data_dir(), self.id)
-        self.folder = self.log.folder
+        self.folder = SessionFolder.create(data_dir or default_data_dir(), self.id)
         self.events: list[Event] = []
-        self.observers: list[Observer] = list(observers)
         self.turn = 0
         self.result: dict[str, Any] | None = None
         # Milliseconds: two sessions started in the same second still sort in the order they happened.
         self._started_at = started_at.isoformat(timespec="milliseconds")
-        # Playback threads report SpeechPlayed while the main loop reports turns; one writer at a time.
-        self._emit_lock = threading.RLock()
+        self._observers: list[Observer] = list(observers)
+        # Playback threads report SpeechPlayed while the main loop reports turns: one event at a time.
+        self._lock = threading.RLock()
+        self._undelivered: deque[Event] = deque()
+        self._delivering = False
 
     @property
     def ended(self) -> bool:
         return self.conversation.ended
 
+    def observe(self, observer: Observer) -> None:
+        """`observer(event)` for every event from now on, in order, after it is logged. Observers must not
+        block: they run on whichever thread emitted (the voice's playback thread reports SpeechPlayed)."""
+        self._observers.append(observer)
+
     def emit(self, event: Event) -> Event:
-        with self._emit_lock:
+        """Stamp the event, log it, then hand it to every observer. An event emitted by an observer while it
+        handles another is delivered after that one, so every observer sees the same order as the log.
+        After `finish()` nothing more is logged."""
+        with self._lock:
             event = stamp(event, self.clock.now_ms())
-            self.log.write(event)
+            if self.result is not None:
+                return event
+            self.folder.append(event)
             self.events.append(event)
-            for observer in self.observers:
-                observer(event)
+            self._undelivered.append(event)
+            if not self._delivering:
+                self._deliver()
         return event
+
+    def _deliver(self) -> None:
+        self._delivering = True
+        try:
+            while self._undelivered:
+                event = self._undelivered.popleft()
+                for observer in list(self._observers):
+                    observer(event)
+        except BaseException:
+            self._undelivered.clear()
+            raise
+        finally:
+            self._delivering = False
 
     def start(self) -> None:
         c = self.conversation
@@ -99,7 +129,7 @@ class Session:
         end_ms: float | None = None,
         source: str = "text",
     ) -> list[Event]:
-        """One trainee turn: logged first, then the customer's reaction."""
+        """One trainee turn: logged first, then the customer's reaction (the events, as logged)."""
         self.turn += 1
         now = self.clock.now_ms()
         self.emit(
@@ -116,9 +146,10 @@ class Session:
             self.emit(event)
         score = score_call(self.scenario.data, self.conversation.call, self.conversation.turn_texts)
         self.emit(SessionEnded(outcome=score.outcome, score=score.score, interrupted=interrupted))
-        self.result = build_result(self.events, score, self.folder)
-        self.log.write_result(self.result)
-        self.log.close()
+        with self._lock:
+            self.result = build_result(self.events, score, self.folder.path)
+        self.folder.write_result(self.result)
+        self.folder.close()
         return self.result
 
 
@@ -142,7 +173,7 @@ def build_result(events: list[Event], score: Score, folder: Path | None = None) 
             {"turn": t.index, "trainee": t.text, "recognized": t.recognized_text, "moves": list(t.moves),
              "customer": t.reply, "anger": t.anger, "state": state,
              "start_ms": t.start_ms, "end_ms": t.end_ms, "reply_start_ms": t.reply_start_ms,
-             "reply_latency_ms": None if t.reply_start_ms is None else round(t.reply_start_ms - t.end_ms, 1)}
+             "reply_latency_ms": t.reply_latency_ms}
         )
     opening = next((e for e in events if isinstance(e, CustomerLine) and e.turn == 0), None)
     return {

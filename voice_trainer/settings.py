@@ -68,6 +68,5 @@ class PracticeSettings:
     policy: str | None = None
     seed: int | None = None
     trainee: str = ""
-    data_dir: Path | None = None
-    json_result: bool = False
+    data_dir: Path | None = None  # None: default_data_dir()
     voice: VoiceSettings = VoiceSettings()

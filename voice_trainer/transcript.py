@@ -1,15 +1,14 @@
 """transcript.json: what was said in a session and when, for people and tools that don't read the event log.
 
-Derived from the events only (the turns via `turns_from`), so it can be rewritten at any time.
+Derived from the events only (the turns via `turns_from`), so it can be rewritten at any time
+(`SessionFolder.write_transcript`).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Iterable
 
 from voice_trainer.events import CustomerLine, Event, SessionEnded, SessionStarted, SpeechPlayed, turns_from
-from voice_trainer.session_log import TRANSCRIPT_FILE, write_json_atomic
 
 
 def transcript(events: Iterable[Event]) -> dict[str, Any]:
@@ -72,9 +71,3 @@ def customer_lines(events: list[Event]) -> list[dict[str, Any]]:
             }
         )
     return lines
-
-
-def write_transcript(folder: Path, events: Iterable[Event]) -> Path:
-    path = Path(folder) / TRANSCRIPT_FILE
-    write_json_atomic(path, transcript(events))
-    return path

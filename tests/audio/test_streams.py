@@ -14,9 +14,10 @@ import pytest
 from voice_trainer.audio.chunk import AudioChunk
 from voice_trainer.audio.devices import pick_input, pick_output
 from voice_trainer.audio.streams import MicStream, SpeakerStream, level_dbfs
-from voice_trainer.clock import FakeClock, MonotonicClock
+from voice_trainer.clock import ManualClock, MonotonicClock
 from voice_trainer.errors import AudioDeviceError
-from voice_trainer.speech.synthesizer import Pyttsx3Synthesizer, prosody_for
+from voice_trainer.speech.synthesizer import Pyttsx3Synthesizer
+from voice_trainer.speech.voice import prosody_for
 from tests.fixtures.headset import loud_span_ms, read_wav, rms, write_wav
 
 pytestmark = pytest.mark.audio
@@ -78,7 +79,7 @@ def test_microphone_chunks_are_stamped_back_to_back_on_the_session_timeline(head
 
 
 def test_reading_an_unopened_microphone_is_an_audio_device_error(headset):
-    mic = MicStream(pick_input(None), clock=FakeClock())
+    mic = MicStream(pick_input(None), clock=ManualClock())
     with pytest.raises(AudioDeviceError, match="not open"):
         mic.read(0.01)
 

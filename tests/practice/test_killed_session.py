@@ -8,11 +8,13 @@ import signal
 import subprocess
 import time
 
+import pytest
 import soundfile
 
 from tests.practice.test_voice_practice import cli, events, of_type, session_folder, wait_for
 
 
+@pytest.mark.audio
 def test_a_killed_call_is_recovered_by_the_next_command(headset, tmp_path):
     data_dir = tmp_path / "data"
     proc = subprocess.Popen(

@@ -7,11 +7,12 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
 import soundfile
 
 from tests.fixtures.headset import loud_span_ms, read_wav, rms
 from tests.practice.test_voice_practice import channel, cli, of_type
-from voice_trainer.session_log import read_events
+from voice_trainer.session_folder import SessionFolder
 from voice_trainer.events import to_json
 
 TURNS = ["안녕하세요 고객님 지원팀입니다", "연결 날짜를 알려 주시겠어요", "모뎀 모델이 무엇입니까"]
@@ -32,7 +33,7 @@ def test_replayed_turns_are_recognized_in_order_and_recorded(ko_model_path, espe
     assert result["mode"] == "replay" and result["trainee"] == "kim" and not result["interrupted"]
     assert len(result["turns"]) == 3
     folder = Path(result["folder"])
-    log = [to_json(e) for e in read_events(folder)]
+    log = [to_json(e) for e in SessionFolder(folder).events()]
     turns = of_type(log, "trainee_turn")
     assert [t["source"] for t in turns] == ["replay"] * 3
     for t in turns:
@@ -79,6 +80,7 @@ def test_replay_and_text_are_mutually_exclusive(espeak_wav, tmp_path):
     assert proc.returncode == 2 and "--replies" in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.audio
 def test_text_practice_with_the_customers_voice_records_him(headset, tmp_path):
     script = tmp_path / "replies.txt"
     script.write_text("здравствуйте извините за разрывы\nподскажите когда вы подключились\n", encoding="utf-8")
@@ -89,7 +91,7 @@ def test_text_practice_with_the_customers_voice_records_him(headset, tmp_path):
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     folder = Path(result["folder"])
-    log = [to_json(e) for e in read_events(folder)]
+    log = [to_json(e) for e in SessionFolder(folder).events()]
     played = of_type(log, "speech_played")
     assert [p["turn"] for p in played] == [0, 1, 2]
     spoken_ms = sum(p["end_ms"] - p["start_ms"] for p in played)

@@ -20,6 +20,8 @@ import soundfile
 from tests.fixtures.headset import loud_span_ms, read_wav, rms, start_pulse
 from voice_trainer.audio.chunk import AudioChunk
 
+pytestmark = pytest.mark.audio  # a private PulseAudio server stands in for the headset
+
 TRAINEE_TURNS = ["안녕하세요 고객님 지원팀입니다", "연결 날짜를 알려 주시겠어요"]
 
 
@@ -158,7 +160,8 @@ def test_a_spoken_call_on_the_virtual_headset(headset, ko_model_path, trainee_wa
 
 def test_the_reply_sounds_like_its_line_rendered_offline(headset, ko_model_path, trainee_wavs, tmp_path):
     """Energy and duration of what reached the speaker match a fresh synthesis of the same line."""
-    from voice_trainer.speech.synthesizer import Pyttsx3Synthesizer, prosody_for
+    from voice_trainer.speech.synthesizer import Pyttsx3Synthesizer
+    from voice_trainer.speech.voice import prosody_for
 
     data_dir = tmp_path / "data"
     heard = tmp_path / "speaker.wav"
@@ -191,8 +194,11 @@ def test_barge_in_stops_the_customer_and_is_logged(headset, ko_model_path, train
     try:
         folder = session_folder(data_dir, proc)
         wait_for(folder, proc, lambda log: of_type(log, "customer_line", 0), "the opening line")
-        time.sleep(2.5)  # the model is loaded and he is mid-sentence (the opening lasts ~10 s)
-        headset.play_into_mic(trainee_wavs[0])
+        # He talks for ~10 s. The microphone opens once the model has loaded (a few seconds, more on a busy
+        # machine): the trainee talks over him until he is heard doing so.
+        while not of_type(events(folder), "barge_in"):
+            assert not of_type(events(folder), "speech_played", 0), "the opening ended before the mic was open"
+            headset.play_into_mic(trainee_wavs[0])
         log = wait_for(folder, proc, lambda log: of_type(log, "trainee_turn", 1), "the interrupting turn")
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -10,12 +10,8 @@ import pytest
 
 from voice_trainer.errors import VoiceTrainerError
 from voice_trainer.speech.interfaces import Prosody
-from voice_trainer.speech.synthesizer import (
-    Pyttsx3Synthesizer,
-    SynthesisError,
-    prosody_for,
-    split_sentences,
-)
+from voice_trainer.speech.synthesizer import Pyttsx3Synthesizer, SynthesisError
+from voice_trainer.speech.voice import prosody_for, split_sentences
 from tests.fixtures.headset import fundamental_hz, rms
 
 RU_LINE = "Здравствуйте, у меня опять пропал интернет, и никто не может объяснить почему."

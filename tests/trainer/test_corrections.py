@@ -7,7 +7,7 @@ from tests.fixtures.sessions import MISHEARD_CALL, REAL_APOLOGY, record_session
 from voice_trainer.errors import SessionError, UsageError
 from voice_trainer.events import TranscriptCorrected
 from voice_trainer.scenario.loader import BUNDLED_DIR
-from voice_trainer.session_log import EVENTS_FILE, RESULT_FILE, read_events
+from voice_trainer.session_folder import EVENTS_FILE, RESULT_FILE, SessionFolder
 from voice_trainer.trainer.corrections import fix_turn, rescore_session
 
 
@@ -47,7 +47,7 @@ def test_a_correction_is_appended_and_the_log_is_never_rewritten(misheard):
     fix_turn(misheard, 1, REAL_APOLOGY + " пожалуйста")
     log_after = (misheard / EVENTS_FILE).read_text(encoding="utf-8")
     assert log_after.startswith(log_before)
-    corrections = [e for e in read_events(misheard) if isinstance(e, TranscriptCorrected)]
+    corrections = [e for e in SessionFolder(misheard).events() if isinstance(e, TranscriptCorrected)]
     assert [(c.turn, c.previous) for c in corrections] == [(1, MISHEARD_CALL[0]), (1, REAL_APOLOGY)]
     assert _result(misheard)["rescored"]["original"]["score"] == _first_score(log_before)
 

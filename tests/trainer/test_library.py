@@ -11,7 +11,7 @@ import pytest
 
 from tests.fixtures.sessions import GOOD_CALL, MISHEARD_CALL, SHORT_CALL, record_session
 from voice_trainer.errors import SessionError
-from voice_trainer.session_log import EVENTS_FILE, RESULT_FILE
+from voice_trainer.session_folder import EVENTS_FILE, RESULT_FILE
 from voice_trainer.trainer.library import EXPORT_COLUMNS, INDEX_FILE, Library
 
 
@@ -186,7 +186,7 @@ def test_a_session_that_never_finished_is_listed_as_unfinished(data_dir):
     session = Session(load("razryv", "ru"), data_dir=data_dir, seed=1, trainee="anna", observers=[])
     session.start()
     session.trainee_says(SHORT_CALL[0])  # then the machine lost power: no result.json
-    session.log.close()
+    session.folder.close()
     with Library(data_dir) as library:
         report = library.sync()
         [summary] = library.list()

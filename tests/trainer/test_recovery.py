@@ -16,7 +16,7 @@ from voice_trainer.audio.recorder import is_complete
 from voice_trainer.events import SessionEnded, SpeechPlayed, TraineeTurn
 from voice_trainer.scenario.loader import load
 from voice_trainer.session import Session
-from voice_trainer.session_log import EVENTS_FILE, RECORDING_FILE, RESULT_FILE, TRANSCRIPT_FILE, read_events
+from voice_trainer.session_folder import EVENTS_FILE, RECORDING_FILE, RESULT_FILE, TRANSCRIPT_FILE, SessionFolder
 from voice_trainer.trainer.recovery import recover_unfinished
 
 KILLED_MID_SESSION = textwrap.dedent("""
@@ -28,10 +28,10 @@ KILLED_MID_SESSION = textwrap.dedent("""
     from voice_trainer.events import Word
     from voice_trainer.scenario.loader import load
     from voice_trainer.session import Session
-    from voice_trainer.session_log import RECORDING_FILE
+    from voice_trainer.session_folder import RECORDING_FILE
 
     session = Session(load("razryv", "ru"), data_dir=Path(sys.argv[1]), seed=1, trainee="anna", mode="voice")
-    recorder = SessionRecorder(session.folder / RECORDING_FILE)
+    recorder = SessionRecorder(session.folder.recording_path)
     session.start()
     for i, text in enumerate(sys.argv[2:]):
         words = tuple(Word(w, 1000.0 * i + 100 * k, 1000.0 * i + 100 * k + 90, 0.8) for k, w in enumerate(text.split()))
@@ -67,8 +67,8 @@ def unfinished_session(data_dir, replies, seed=1):
     session.start()
     for text in replies:
         session.trainee_says(text)
-    session.log.close()
-    return session.folder
+    session.folder.close()
+    return session.folder.path
 
 
 def snapshot(root):
@@ -78,7 +78,7 @@ def snapshot(root):
 def test_a_killed_voice_session_is_scored_marked_interrupted_and_its_recording_repaired(data_dir):
     folder = run_and_kill(data_dir, GOOD_CALL[:2])
     assert not (folder / RESULT_FILE).exists()
-    last_t_ms = read_events(folder)[-1].t_ms
+    last_t_ms = SessionFolder(folder).events()[-1].t_ms
 
     (recovered,) = recover_unfinished(data_dir)
 
@@ -89,7 +89,7 @@ def test_a_killed_voice_session_is_scored_marked_interrupted_and_its_recording_r
     assert result["outcome"] == "abandoned" and result["score"] == recovered.score
     assert [t["trainee"] for t in result["turns"]] == GOOD_CALL[:2]
 
-    events = read_events(folder)
+    events = SessionFolder(folder).events()
     assert events[-1] == SessionEnded(t_ms=last_t_ms, outcome="abandoned", score=recovered.score, interrupted=True)
 
     transcript = json.loads((folder / TRANSCRIPT_FILE).read_text())
@@ -109,7 +109,7 @@ def test_a_killed_voice_session_is_scored_marked_interrupted_and_its_recording_r
 def test_recovered_transcript_lists_customer_lines_with_when_they_played(data_dir):
     folder = record_session(data_dir, SHORT_CALL, seed=2, voiced=True)
     (folder / RESULT_FILE).unlink()  # killed after the last turn, before the result was written
-    played = [e for e in read_events(folder) if isinstance(e, SpeechPlayed)]
+    played = [e for e in SessionFolder(folder).events() if isinstance(e, SpeechPlayed)]
 
     (recovered,) = recover_unfinished(data_dir)
 
@@ -120,7 +120,7 @@ def test_recovered_transcript_lists_customer_lines_with_when_they_played(data_di
         (p.turn, p.start_ms, p.end_ms) for p in played
     ]
     assert lines[0]["turn"] == 0 and lines[0]["text"]
-    turns = [e for e in read_events(folder) if isinstance(e, TraineeTurn)]
+    turns = [e for e in SessionFolder(folder).events() if isinstance(e, TraineeTurn)]
     assert [w["conf"] for w in transcript["turns"][0]["words"]] == [w.conf for w in turns[0].words]
     assert transcript["turns"][0]["reply_start_ms"] == played[1].start_ms
 
@@ -131,7 +131,7 @@ def test_a_session_that_logged_its_end_is_not_ended_twice(data_dir):
 
     (recovered,) = recover_unfinished(data_dir)
 
-    ends = [e for e in read_events(folder) if isinstance(e, SessionEnded)]
+    ends = [e for e in SessionFolder(folder).events() if isinstance(e, SessionEnded)]
     assert len(ends) == 1 and ends[0].interrupted is False
     assert json.loads((folder / RESULT_FILE).read_text())["interrupted"] is True
 

@@ -9,7 +9,7 @@ import soundfile as sf
 from tests.fixtures.sessions import GOOD_CALL, MISHEARD_CALL, REAL_APOLOGY, REPLY_LATENCY_MS, RESPONSE_GAP_MS, record_session
 from voice_trainer.events import TraineeTurn
 from voice_trainer.scenario.loader import load
-from voice_trainer.session_log import RECORDING_FILE, RESULT_FILE, read_events
+from voice_trainer.session_folder import RECORDING_FILE, RESULT_FILE, SessionFolder
 from voice_trainer.trainer.corrections import fix_turn
 from voice_trainer.trainer.report import render_report
 
@@ -60,7 +60,7 @@ def test_html_report_shows_timings_anger_chart_and_word_confidence(voiced_sessio
     svg = re.search(r"<svg class=\"anger\".*?</svg>", html, re.S).group(0)
     assert svg.count("<circle") == 1 + len(result["turns"])  # the opening and every turn
     assert f"<title>0: {result['start_anger']:g}</title>" in svg
-    words = [w for e in read_events(voiced_session) if isinstance(e, TraineeTurn) for w in e.words]
+    words = [w for e in SessionFolder(voiced_session).events() if isinstance(e, TraineeTurn) for w in e.words]
     spans = re.findall(r'data-conf="([0-9.]+)" style="opacity:([0-9.]+)', html)
     assert len(spans) == len(words)
     by_conf = sorted((float(c), float(o)) for c, o in spans)
@@ -130,8 +130,8 @@ def test_report_of_an_unfinished_session_shows_the_turns_so_far(data_dir):
     session = Session(load("razryv", "ru"), data_dir=data_dir, seed=1, trainee="anna", observers=[])
     session.start()
     session.trainee_says(GOOD_CALL[0])
-    session.log.close()
-    data = json.loads(render_report(session.folder, "json"))
+    session.folder.close()
+    data = json.loads(render_report(session.folder.path, "json"))
     assert data["outcome"] == "unfinished" and data["score"] is None and data["phases"] == []
     assert [t["text"] for t in data["turns"]] == [GOOD_CALL[0]]
-    assert escape(GOOD_CALL[0].split()[0]) in render_report(session.folder, "html")
+    assert escape(GOOD_CALL[0].split()[0]) in render_report(session.folder.path, "html")

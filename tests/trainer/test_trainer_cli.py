@@ -14,7 +14,7 @@ import pytest
 
 from tests.fixtures.sessions import MISHEARD_CALL, REAL_APOLOGY, SHORT_CALL, record_session
 from voice_trainer.scenario.loader import BUNDLED_DIR
-from voice_trainer.session_log import EVENTS_FILE, RESULT_FILE
+from voice_trainer.session_folder import EVENTS_FILE, RESULT_FILE
 
 VT = Path(sys.executable).with_name("voice-trainer")
 ROOT = Path(__file__).resolve().parents[2]

@@ -70,15 +70,6 @@ class _Track:
             self._place(self.resampler.convert(empty, last=True).samples()[:, 0], written)
         self.resampler = None
 
-    def cut(self, frame: int, written: int) -> None:
-        """Forget audio from `frame` on that is not written yet; the next chunk starts a new run."""
-        self.resampler = None
-        self.run_start_ms = None
-        keep = max(frame, written)
-        self.pending = self.pending[: keep - written]
-        self.next_frame = keep
-        self.known_frames = min(self.known_frames, keep)
-
     def _place(self, samples: np.ndarray, written: int) -> None:
         start, end = self.next_frame, self.next_frame + len(samples)
         self.next_frame = end
@@ -141,11 +132,6 @@ class SessionRecorder:
         os.pwrite(fd, wav_header(rate_hz, CHANNELS, 0), 0)
 
     @property
-    def written_ms(self) -> float:
-        """How much of the timeline is on disk."""
-        return 1000.0 * self._written / self.rate_hz
-
-    @property
     def dropped_ms(self) -> dict[str, float]:
         return {
             "mic": 1000.0 * self._mic.dropped_frames / self.rate_hz,
@@ -157,14 +143,6 @@ class SessionRecorder:
 
     def add_customer(self, chunk: AudioChunk) -> None:
         self._add(self._customer, chunk)
-
-    def cut_customer(self, at_ms: float) -> None:
-        """The customer stopped talking at `at_ms` (the trainee barged in): drop his audio queued after it.
-
-        For a line handed over whole before it played; audio already written stays.
-        """
-        with self._lock:
-            self._customer.cut(round(at_ms * self.rate_hz / 1000), self._written)
 
     def _add(self, track: _Track, chunk: AudioChunk) -> None:
         with self._lock:

@@ -13,7 +13,7 @@ import math
 import queue
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 import numpy as np
 
@@ -31,6 +31,19 @@ class PlaybackResult:
     start_ms: float
     end_ms: float
     interrupted: bool = False
+
+
+class Microphone(Protocol):
+    def read(self, timeout_s: float) -> AudioChunk | None:
+        """The next chunk stamped on the session timeline; None when nothing came within `timeout_s`."""
+
+
+class Speaker(Protocol):
+    def play(self, chunk: AudioChunk, stop: threading.Event | None = None) -> PlaybackResult:
+        """Blocking playback; returns early with interrupted=True once `stop` is set."""
+
+    def close(self) -> None:
+        """Release the device."""
 
 
 class MicStream:

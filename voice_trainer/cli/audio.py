@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from voice_trainer.cli.app import app
+from voice_trainer.cli.options import InputDevice
 
 _BAR_WIDTH = 40
 _FLOOR_DBFS = -60.0
@@ -37,7 +38,7 @@ def devices() -> None:
 
 @app.command("mic-check")
 def mic_check(
-    input_device: Optional[str] = typer.Option(None, "--input", help="Microphone: device index or part of its name."),
+    input_device: InputDevice = None,
     seconds: float = typer.Option(10.0, "--seconds", min=0.1, help="How long to listen (Ctrl-C stops earlier)."),
     model: Optional[Path] = typer.Option(None, "--model", help="Vosk model folder, to show what it hears."),
     lang: str = typer.Option("ru", "--lang", help="Language of the speech model to look up."),

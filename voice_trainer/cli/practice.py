@@ -11,10 +11,10 @@ from typing import Optional
 import typer
 
 from voice_trainer.cli.app import app, scenario_app
-from voice_trainer.cli.render import conversation_printer, debrief_text, ui
+from voice_trainer.cli.options import DataDir, InputDevice, Model, ScenarioLang, ScenarioName
+from voice_trainer.cli.render import conversation_printer, debrief_text, partial_printer, ui
 from voice_trainer.errors import UsageError
-from voice_trainer.scenario.loader import load
-from voice_trainer.settings import DEFAULT_TRAILING_SILENCE_MS, PracticeSettings, VoiceSettings
+from voice_trainer.settings import DEFAULT_TRAILING_SILENCE_MS, PracticeSettings, VoiceSettings, default_data_dir
 
 
 def _raise_interrupt(signum, frame):  # SIGTERM ends a session like Ctrl-C: logged, scored, marked interrupted
@@ -29,16 +29,16 @@ def practice(
     replies: Optional[list[Path]] = typer.Option(
         None, "--replies", help="Replay recorded trainee turns: WAV files, one per turn, in order (--replies a.wav b.wav ...)."
     ),
-    scenario: str = typer.Option("razryv", "--scenario", help="Scenario name or path to a .yaml file."),
-    lang: str = typer.Option("ru", "--lang", help="Scenario language: ru or en."),
+    scenario: ScenarioName = "razryv",
+    lang: ScenarioLang = "ru",
     persona: Optional[str] = typer.Option(None, "--persona", help="Customer persona (e.g. reasonable, stubborn)."),
     policy: Optional[str] = typer.Option(None, "--policy", help="Company policy (e.g. keep_client, let_go)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed for the customer's choices (same seed, same call)."),
     trainee: str = typer.Option("", "--trainee", help="Trainee name, stored with the session."),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Where sessions are stored."),
+    data_dir: DataDir = None,
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON on the last line of stdout."),
-    model: Optional[Path] = typer.Option(None, "--model", help="Vosk model folder (default: looked up, see `models path`)."),
-    input_device: Optional[str] = typer.Option(None, "--input", help="Microphone: device index or part of its name."),
+    model: Model = None,
+    input_device: InputDevice = None,
     output_device: Optional[str] = typer.Option(None, "--output", help="Speaker: device index or part of its name."),
     barge_in: bool = typer.Option(False, "--barge-in", help="Talking over the customer stops him (he may resent it)."),
     trailing_silence_ms: int = typer.Option(
@@ -66,10 +66,10 @@ def practice(
         from voice_trainer.speech.synthesizer import start_engine_early
 
         start_engine_early()  # overlaps loading the scenario
-    loaded = load(scenario, lang)
+    loaded = _load_scenario(scenario, lang)
     settings = PracticeSettings(
         scenario=scenario, lang=loaded.lang, persona=persona, policy=policy, seed=seed, trainee=trainee,
-        data_dir=data_dir, json_result=json_out,
+        data_dir=data_dir or default_data_dir(),
         voice=VoiceSettings(
             model=model, input=input_device, output=output_device, barge_in=barge_in,
             trailing_silence_ms=trailing_silence_ms, grammar=grammar or grammar_words is not None,
@@ -92,11 +92,13 @@ def practice(
             reply_lines = prompted_lines(_reader(interactive, words["prompt"]))
     echo_typed = bool(script) or not interactive
     observers = [conversation_printer(loaded.lang, out, echo_trainee=echo_typed or not text_mode)]
+    if _is_tty(sys.stderr):
+        observers.append(partial_printer())
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         outcome = run_practice(
             settings, loaded, replies=files or None, replies_from=reply_lines, text_mode=text_mode,
-            interactive=interactive, observers=observers, say=say, on_partial=_partial_printer(interactive),
+            interactive=interactive, observers=observers, say=say,
         )
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -108,23 +110,20 @@ def practice(
         raise typer.Exit(130)
 
 
+def _load_scenario(name: str, lang: str):
+    # Imported here: building the scenario schema is a fifth of a second that commands which never
+    # load a scenario (sessions, report, devices) should not pay.
+    from voice_trainer.scenario.loader import load
+
+    return load(name, lang)
+
+
 def _words_file(path: Path) -> tuple[str, ...]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise UsageError(f"--grammar-words {path}: cannot read it ({err}); give a UTF-8 text file, one word per line") from None
     return tuple(w for line in text.splitlines() for w in line.lower().split())
-
-
-def _partial_printer(interactive: bool):
-    """What the recognizer hears so far, overwritten in place on a terminal."""
-    if not _is_tty(sys.stderr):
-        return None
-
-    def show(text: str) -> None:
-        print(f"\r\033[K… {text[-100:]}", end="", file=sys.stderr, flush=True)
-
-    return show
 
 
 def _is_tty(stream) -> bool:
@@ -149,14 +148,14 @@ def _reader(interactive: bool, prompt: str):
 @app.command()
 def classify(
     texts: list[str] = typer.Argument(..., help="Utterances to classify; '-' reads one per line from stdin."),
-    scenario: str = typer.Option("razryv", "--scenario", help="Scenario name or path."),
-    lang: str = typer.Option("ru", "--lang", help="Scenario language."),
+    scenario: ScenarioName = "razryv",
+    lang: ScenarioLang = "ru",
     json_out: bool = typer.Option(False, "--json", help="One JSON object per utterance."),
 ) -> None:
     """Show which trainee moves an utterance makes, with scores."""
     from voice_trainer.dialogue.understanding import UNKNOWN, MoveClassifier
 
-    loaded = load(scenario, lang)
+    loaded = _load_scenario(scenario, lang)
     classifier = MoveClassifier(loaded.data.moves, loaded.lang)
     from_stdin = texts == ["-"]
     utterances = (line.rstrip("\n") for line in sys.stdin) if from_stdin else iter(texts)

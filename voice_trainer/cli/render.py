@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from voice_trainer.events import CustomerLine, Event, Notice, StateEntered, TraineeTurn
+from voice_trainer.events import CustomerLine, Event, Notice, PartialText, StateEntered, TraineeTurn
 
 UI = {
     "ru": {
@@ -43,6 +43,17 @@ def conversation_printer(lang: str, out: Callable[[str], None], echo_trainee: bo
             out(f"--- {words['outcome']}: {event.state}")
         elif isinstance(event, Notice):
             out(f"[{event.kind}] {event.message}")
+
+    return on_event
+
+
+def partial_printer() -> Callable[[Event], None]:
+    """What the recognizer hears so far, overwritten in place on the terminal (stderr)."""
+    import sys
+
+    def on_event(event: Event) -> None:
+        if isinstance(event, PartialText):
+            print(f"\r\033[K… {event.text[-100:]}", end="", file=sys.stderr, flush=True)
 
     return on_event
 

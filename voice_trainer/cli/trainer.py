@@ -12,18 +12,15 @@ from typing import Optional
 import typer
 
 from voice_trainer.cli.app import app, sessions_app
+from voice_trainer.cli.options import DataDir, OnlyTrainee, SessionId, Since
 from voice_trainer.errors import UsageError
 
-DATA_DIR_HELP = "Where sessions are stored (default: $VOICE_TRAINER_DATA or ~/.local/share/voice-trainer)."
-SESSION_HELP = "Session id, a unique start of it, or the session folder."
 
 
 def _data_dir(data_dir: Optional[Path]) -> Path:
     """The data dir, after sessions a crash left unfinished are repaired and marked interrupted."""
-    import sys
-
-    from voice_trainer.practice.runner import recover_sessions
     from voice_trainer.settings import default_data_dir
+    from voice_trainer.trainer.recovery import recover_sessions
 
     path = data_dir or default_data_dir()
     if path.is_dir():
@@ -68,10 +65,10 @@ def _write_private(path: Path, text: str) -> None:
 
 @app.command()
 def report(
-    session: str = typer.Argument(..., help=SESSION_HELP),
+    session: SessionId,
     fmt: str = typer.Option("html", "--format", "-f", help="html (one self-contained file), md or json."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here (html default: <folder>/report.html)."),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+    data_dir: DataDir = None,
 ) -> None:
     """Write the review report of a session: timeline with audio, anger chart, rubric phase by phase."""
     from voice_trainer.trainer.report import FORMATS, render_report
@@ -94,10 +91,10 @@ def report(
 
 @sessions_app.command("list")
 def sessions_list(
-    trainee: Optional[str] = typer.Option(None, "--trainee", help="Only this trainee's sessions."),
-    since: Optional[str] = typer.Option(None, "--since", help="Only sessions on or after this date (YYYY-MM-DD)."),
+    trainee: OnlyTrainee = None,
+    since: Since = None,
     json_out: bool = typer.Option(False, "--json", help="One JSON array of sessions."),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+    data_dir: DataDir = None,
 ) -> None:
     """List recorded sessions, oldest first. Damaged session folders are reported on stderr."""
     from voice_trainer.trainer.library import Library
@@ -121,9 +118,9 @@ def sessions_list(
 
 @sessions_app.command("show")
 def sessions_show(
-    session: str = typer.Argument(..., help=SESSION_HELP),
+    session: SessionId,
     json_out: bool = typer.Option(False, "--json", help="The summary as JSON."),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+    data_dir: DataDir = None,
 ) -> None:
     """Show one session: who, when, outcome, score, rubric met and missed, where its files are."""
     from voice_trainer.trainer.library import summarize
@@ -150,9 +147,9 @@ def sessions_show(
 
 @sessions_app.command("delete")
 def sessions_delete(
-    session: str = typer.Argument(..., help=SESSION_HELP),
+    session: SessionId,
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask; required when not at a terminal."),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+    data_dir: DataDir = None,
 ) -> None:
     """Delete a session: its folder (recording included) and its library entry."""
     from voice_trainer.trainer.library import Library, summarize
@@ -177,9 +174,9 @@ def sessions_delete(
 def sessions_export(
     fmt: str = typer.Option("csv", "--format", "-f", help="csv or json."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),
-    trainee: Optional[str] = typer.Option(None, "--trainee", help="Only this trainee's sessions."),
-    since: Optional[str] = typer.Option(None, "--since", help="Only sessions on or after this date (YYYY-MM-DD)."),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+    trainee: OnlyTrainee = None,
+    since: Since = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Export one row per session (for an LMS): who, when, scenario, outcome, score, rubric met/missed."""
     from voice_trainer.trainer.library import Library
@@ -200,11 +197,11 @@ def sessions_export(
 
 @sessions_app.command("fix")
 def sessions_fix(
-    session: str = typer.Argument(..., help=SESSION_HELP),
+    session: SessionId,
     turn: str = typer.Argument(..., help="Turn number (see the report)."),
     text: str = typer.Argument(..., help="What the trainee actually said."),
     json_out: bool = typer.Option(False, "--json", help="The difference as JSON."),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+    data_dir: DataDir = None,
 ) -> None:
     """Correct a misrecognized turn and re-score the call (the log keeps both texts)."""
     from voice_trainer.trainer.corrections import fix_turn
@@ -219,11 +216,11 @@ def sessions_fix(
 
 @sessions_app.command("rescore")
 def sessions_rescore(
-    session: str = typer.Argument(..., help=SESSION_HELP),
+    session: SessionId,
     scenario: Optional[Path] = typer.Option(None, "--scenario", help="Scenario file to score against (default: the one the session used)."),
     save: bool = typer.Option(False, "--save", help="Store the new score (the original is kept in result.json)."),
     json_out: bool = typer.Option(False, "--json", help="The difference as JSON."),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+    data_dir: DataDir = None,
 ) -> None:
     """Re-score an attempt against the current scenario file and show what changes."""
     from voice_trainer.trainer.corrections import rescore_session
@@ -246,7 +243,7 @@ def progress_command(
     svg: Optional[Path] = typer.Option(None, "--svg", help="Write the score chart as SVG."),
     html: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained progress page."),
     json_out: bool = typer.Option(False, "--json", help="Print progress as JSON."),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+    data_dir: DataDir = None,
 ) -> None:
     """A trainee's progress: scores over attempts, items most often missed, endings reached."""
     from voice_trainer.trainer.library import Library
@@ -285,7 +282,7 @@ def review(
     port: int = typer.Option(0, "--port", help="Port to listen on (default: any free port)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Loopback address to bind (127.0.0.1 or ::1 only)."),
     no_browser: bool = typer.Option(False, "--no-browser", help="Only print the address; do not open a browser."),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+    data_dir: DataDir = None,
 ) -> None:
     """Browse sessions, reports and progress in a local web page (this machine only)."""
     from voice_trainer.trainer.library import Library

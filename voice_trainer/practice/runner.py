@@ -1,5 +1,6 @@
-"""One practice run: picks text, voice or replay, wires the session to the headset, the recorder and
-the library, and makes sure that whatever happens the session is finished and its files are complete.
+"""One practice run: picks the source of the trainee's turns (typed text, the microphone, recorded
+files), builds what every mode shares once (the session, the customer's voice, the recording), and
+makes sure that whatever happens the session is finished and its files are complete.
 
 The CLI builds `PracticeSettings` once and calls `run_practice`; nothing here parses arguments.
 """
@@ -9,21 +10,19 @@ from __future__ import annotations
 import threading
 from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
-from voice_trainer.clock import FakeClock
+from voice_trainer.clock import Clock, ManualClock
 from voice_trainer.errors import AudioDeviceError, ModelError, ModelNotFound, VoiceTrainerError
 from voice_trainer.events import Event, Notice
 from voice_trainer.scenario.loader import Scenario
 from voice_trainer.session import Session
-from voice_trainer.session_log import RECORDING_FILE
+from voice_trainer.session_folder import RECORDING_RATE_HZ
 from voice_trainer.settings import PracticeSettings, VoiceSettings, default_data_dir
 
 Print = Callable[[str], None]
-
-RECORDING_RATE_HZ = 16000
 
 
 @dataclass
@@ -33,53 +32,215 @@ class Outcome:
     interrupted: bool
 
 
-def grammar_phrases(scenario: Scenario) -> list[str]:
-    """The scenario's vocabulary for recognizer biasing (see speech/vocabulary.py)."""
-    from voice_trainer.speech.vocabulary import scenario_vocabulary
+def run_practice(
+    settings: PracticeSettings,
+    scenario: Scenario,
+    *,
+    replies: list[Path] | None,
+    replies_from: Iterable[str] | None,
+    text_mode: bool,
+    interactive: bool,
+    observers: list[Callable[[Event], None]],
+    say: Print,
+) -> Outcome:
+    """Run one call to its end. `replies_from` feeds text mode (a script, a pipe or the keyboard)."""
+    from voice_trainer.trainer.recovery import recover_sessions
 
-    return scenario_vocabulary(scenario.data, scenario.lang)
+    if settings.data_dir is None:
+        settings = replace(settings, data_dir=default_data_dir())
+    recover_sessions(settings.data_dir, say)
+    if replies:
+        return _replay(settings, scenario, replies, observers, say)
+    if not text_mode:
+        try:
+            return _voice(settings, scenario, observers, say, replies_from)
+        except _NoVoice as why:
+            say(f"{why}; continuing in text mode (type your replies)")
+            settings = replace(settings, voice=replace(settings.voice, speak=True))
+    voice = settings.voice
+    speak = not voice.mute and (voice.speak if voice.speak is not None else interactive)
+    return _text(settings, scenario, replies_from or (), speak, observers, say)
 
 
-def recover_sessions(data_dir: Path, say: Print) -> None:
-    """Sessions a crash left unfinished: repaired and marked interrupted before a new one starts."""
-    from voice_trainer.trainer.recovery import recover_unfinished
+class _NoVoice(Exception):
+    """Voice practice cannot start here (no microphone, no model); text mode takes over."""
 
-    for found in recover_unfinished(data_dir):
-        if found.ok:
-            say(f"recovered interrupted session {found.session_id} ({found.outcome}, score {found.score})")
+
+# --- the three sources of turns ------------------------------------------------------------------
+
+
+def _text(settings: PracticeSettings, scenario: Scenario, replies: Iterable[str], speak: bool,
+          observers: list, say: Print) -> Outcome:
+    from voice_trainer.practice.text import run_text
+
+    voice = _open_voice(settings.voice, scenario, say, with_device=True) if speak else None
+    call = _Call(_session(settings, scenario, "text", observers), settings.data_dir)
+    if voice is not None:
+        call.record()
+        call.customer = voice.live(call.session, call.recorder)
+    with _to_the_end(call, say) as run:
+        run_text(call.session, replies, call.customer)
+    return run.outcome
+
+
+def _replay(settings: PracticeSettings, scenario: Scenario, paths: list[Path], observers: list,
+            say: Print) -> Outcome:
+    from voice_trainer.practice.customer import SpokenCustomer
+    from voice_trainer.practice.replay import Replay, VirtualSpeaker
+    from voice_trainer.speech.audio_file import read_audio_file
+    from voice_trainer.speech.vosk_recognizer import load_model
+
+    turns = [read_audio_file(p) for p in paths]  # a bad file fails before anything is logged
+    model = load_model(_model_path(scenario, settings))
+    voice = None if settings.voice.mute else _open_voice(settings.voice, scenario, say, with_device=False)
+    clock = ManualClock()
+    call = _Call(_session(settings, scenario, "replay", observers, clock), settings.data_dir)
+    call.record()
+    if voice is not None:
+        speaker = VirtualSpeaker(clock, call.session.clock, on_block=call.recorder.add_customer)
+        call.customer = SpokenCustomer(call.session, voice.synth, speaker)
+    replay = Replay(call.session, clock, _recognizer(model, scenario, settings.voice), customer=call.customer,
+                    on_mic=call.recorder.add_mic)
+    with _to_the_end(call, say) as run:
+        replay.run(turns, [str(p) for p in paths])
+    return run.outcome
+
+
+def _voice(settings: PracticeSettings, scenario: Scenario, observers: list, say: Print,
+           replies_from: Iterable[str] | None) -> Outcome:
+    from voice_trainer.audio.devices import pick_input
+    from voice_trainer.audio.endpoint import EndOfTurnDetector
+    from voice_trainer.audio.streams import MicStream
+    from voice_trainer.practice.text import feed_text
+    from voice_trainer.practice.voice import VoiceLoop
+    from voice_trainer.speech.background import BackgroundRecognizer
+
+    voice = settings.voice
+    try:
+        model_path = _model_path(scenario, settings)
+        mic_device = pick_input(voice.input)
+    except (ModelNotFound, ModelError, AudioDeviceError) as err:
+        raise _NoVoice(str(err)) from None
+    model = _load_model_in_background(model_path)  # ~1-2 s, while the customer already speaks his opening
+    spoken = None if voice.mute else _open_voice(voice, scenario, say, with_device=True)
+    call = _Call(_session(settings, scenario, "voice", observers), settings.data_dir)
+    call.record()
+    if spoken is not None:
+        call.customer = spoken.live(call.session, call.recorder)
+    detector = EndOfTurnDetector(trailing_silence_ms=voice.trailing_silence_ms, max_turn_ms=voice.max_turn_ms)
+    loop = VoiceLoop(call.session, detector, customer=call.customer, barge_in=voice.barge_in,
+                     on_mic=call.recorder.add_mic)
+    with _to_the_end(call, say) as run:
+        call.session.start()
+        _warm_up_understanding(call.session, scenario)
+        try:
+            loaded = model.result()
+        except ModelError as err:  # found, but broken: found out only now, while he already talks
+            say(f"{err}; continuing in text mode (type your replies)")
+            call.session.emit(Notice(kind="model", message=str(err)))
+            loop.wait_for_customer()
+            feed_text(call.session, replies_from or (), call.customer)
         else:
-            say(f"could not recover {found.folder}: {found.error}")
+            recognizer = BackgroundRecognizer(_recognizer(loaded, scenario, voice))
+            call.closing.append(recognizer)
+            with MicStream(mic_device, clock=call.session.clock) as mic:
+                loop.listen(mic, recognizer)
+    return run.outcome
 
 
-# --- the pieces, each optional where the product can do without it ------------------------------
+# --- the pieces, each built once -----------------------------------------------------------------
 
 
-def open_synthesizer(scenario: Scenario, say: Print):
+@dataclass
+class _Call:
+    """One call's session and the pieces around it, all closed at the end whatever happens."""
+
+    session: Session
+    data_dir: Path
+    customer: Any = None  # SpokenCustomer, when he speaks
+    recorder: Any = None  # SessionRecorder, when there is audio
+    closing: list = field(default_factory=list)
+
+    def record(self) -> None:
+        """The session's recording: the one place it is made, at the recording rate, on the session clock."""
+        from voice_trainer.audio.recorder import SessionRecorder
+
+        self.recorder = SessionRecorder(self.session.folder.recording_path, rate_hz=RECORDING_RATE_HZ,
+                                        clock=self.session.clock)
+
+
+def _session(settings: PracticeSettings, scenario: Scenario, mode: str, observers: list,
+             clock: Clock | None = None) -> Session:
+    return Session(
+        scenario, persona=settings.persona, policy=settings.policy, seed=settings.seed, trainee=settings.trainee,
+        mode=mode, data_dir=settings.data_dir, clock=clock, observers=observers,
+    )
+
+
+@dataclass
+class _Voice:
+    """The customer's voice before the session starts: his synthesizer and, live, the output device."""
+
+    synth: Any
+    device: Any = None
+
+    def live(self, session: Session, recorder) -> Any:
+        """Speaking on the headset; what is played goes to the recording's right channel."""
+        from voice_trainer.audio.streams import SpeakerStream
+        from voice_trainer.practice.customer import SpokenCustomer
+
+        speaker = SpeakerStream(self.device, clock=session.clock, on_block=recorder.add_customer)
+        return SpokenCustomer(session, self.synth, speaker)
+
+
+def _open_voice(voice: VoiceSettings, scenario: Scenario, say: Print, *, with_device: bool) -> _Voice | None:
+    """None (with a note) when the customer cannot speak here: no speaker, no eSpeak NG."""
+    from voice_trainer.audio.devices import pick_output
     from voice_trainer.speech.synthesizer import Pyttsx3Synthesizer
 
     try:
-        return Pyttsx3Synthesizer(scenario.lang, voice=scenario.data.voice.espeak)
+        device = pick_output(voice.output) if with_device else None
+        return _Voice(Pyttsx3Synthesizer(scenario.lang, voice=scenario.data.voice.espeak), device)
     except VoiceTrainerError as err:
         say(f"the customer will not speak: {err}")
         return None
 
 
-def load_recognizer_model(lang: str, voice: VoiceSettings, data_dir: Path):
+def _model_path(scenario: Scenario, settings: PracticeSettings) -> Path:
     from voice_trainer.speech.models import find_model
+
+    return find_model(scenario.lang, settings.voice.model, settings.data_dir).path
+
+
+def _load_model_in_background(path: Path) -> Future:
+    """The model, loaded and warmed up on its own thread; its errors come out of `result()`."""
     from voice_trainer.speech.vosk_recognizer import load_model
 
-    return load_model(find_model(lang, voice.model, data_dir).path)
+    loaded: Future = Future()
+
+    def load() -> None:
+        try:
+            model = load_model(path)
+            _warm_up(model)
+            loaded.set_result(model)
+        except BaseException as err:  # handed to the main thread
+            loaded.set_exception(err)
+
+    threading.Thread(target=load, name="vosk-model-load", daemon=True).start()
+    return loaded
 
 
-def make_recognizer(model, scenario: Scenario, voice: VoiceSettings):
+def _recognizer(model, scenario: Scenario, voice: VoiceSettings):
+    from voice_trainer.speech.vocabulary import scenario_vocabulary
     from voice_trainer.speech.vosk_recognizer import VoskRecognizer
 
     if not voice.grammar:
         return VoskRecognizer(model)
-    return VoskRecognizer(model, grammar=sorted(set(grammar_phrases(scenario)) | set(voice.grammar_words)))
+    vocabulary = set(scenario_vocabulary(scenario.data, scenario.lang)) | set(voice.grammar_words)
+    return VoskRecognizer(model, grammar=sorted(vocabulary))
 
 
-def warm_up(model) -> None:
+def _warm_up(model) -> None:
     """Decode a moment of silence: the first decode pages in the model's graph, which would otherwise
     land on the trainee's first turn."""
     from voice_trainer.audio.chunk import AudioChunk
@@ -97,70 +258,7 @@ def _warm_up_understanding(session: Session, scenario: Scenario) -> None:
         session.conversation.understand(example)
 
 
-def finish_files(session: Session, recorder, data_dir: Path, say: Print) -> None:
-    """Close the recording, write the transcript, index the session. Each step on its own: one failing
-    must not cost the others."""
-    from voice_trainer.transcript import write_transcript
-
-    if recorder is not None:
-        try:
-            recorder.close()
-        except OSError as err:
-            say(f"the recording could not be completed: {err}")
-    try:
-        write_transcript(session.folder, session.events)
-    except OSError as err:
-        say(f"the transcript could not be written: {err}")
-    try:
-        from voice_trainer.trainer.library import Library
-
-        with Library(data_dir) as library:
-            library.index(session.folder)
-    except (VoiceTrainerError, OSError) as err:
-        say(f"the session library was not updated ({err}); `voice-trainer sessions list` will pick it up")
-
-
-# --- the three modes -------------------------------------------------------------------------------
-
-
-def run_practice(
-    settings: PracticeSettings,
-    scenario: Scenario,
-    *,
-    replies: list[Path] | None,
-    replies_from: Iterable[str] | None,
-    text_mode: bool,
-    interactive: bool,
-    observers: list[Callable[[Event], None]],
-    say: Print,
-    on_session: Callable[[Session], None] = lambda s: None,
-    on_partial: Callable[[str], None] | None = None,
-) -> Outcome:
-    """Run one call to its end. `replies_from` feeds text mode (a script, a pipe or the keyboard)."""
-    data_dir = settings.data_dir or default_data_dir()
-    recover_sessions(data_dir, say)
-    voice = settings.voice
-    if replies:
-        return _replay(settings, scenario, replies, data_dir, observers, say, on_session)
-    if not text_mode:
-        try:
-            return _voice(settings, scenario, data_dir, observers, say, on_session, on_partial, replies_from)
-        except _NoVoice as why:
-            say(f"{why}; continuing in text mode (type your replies)")
-            voice = VoiceSettings(**{**voice.__dict__, "speak": True})
-    speak = not voice.mute and (voice.speak if voice.speak is not None else interactive)
-    return _text(settings, scenario, replies_from or (), speak, data_dir, observers, say, on_session)
-
-
-class _NoVoice(Exception):
-    """Voice practice cannot start here (no microphone, no model); text mode takes over."""
-
-
-def _session(settings: PracticeSettings, scenario: Scenario, mode: str, data_dir: Path, observers, clock=None) -> Session:
-    return Session(
-        scenario, persona=settings.persona, policy=settings.policy, seed=settings.seed, trainee=settings.trainee,
-        mode=mode, data_dir=data_dir, clock=clock, observers=observers,
-    )
+# --- to the end, whatever happens ----------------------------------------------------------------
 
 
 class _Run:
@@ -170,9 +268,10 @@ class _Run:
 
 
 @contextmanager
-def _to_the_end(session: Session, recorder, data_dir: Path, say: Print, *closing):
-    """Whatever happens inside (an ending, Ctrl-C, a vanished device), the session is finished, its
-    files completed and the audio pieces closed. Ctrl-C marks it interrupted; other errors go on up."""
+def _to_the_end(call: _Call, say: Print) -> Iterator[_Run]:
+    """Whatever happens inside (an ending, Ctrl-C, a vanished device), the customer falls silent (his cut
+    line still logged), the session is finished and its files completed, and the pieces are closed.
+    Ctrl-C marks the session interrupted; other errors go on up."""
     run = _Run()
     interrupted = False
     try:
@@ -180,134 +279,40 @@ def _to_the_end(session: Session, recorder, data_dir: Path, say: Print, *closing
     except KeyboardInterrupt:
         interrupted = True
     except AudioDeviceError as err:
-        session.emit(Notice(kind="device", message=str(err)))
+        call.session.emit(Notice(kind="device", message=str(err)))
         interrupted = True
         raise
     finally:
         try:
-            result = session.finish(interrupted=interrupted)
+            try:
+                if call.customer is not None:
+                    call.customer.close()
+            finally:
+                result = call.session.finish(interrupted=interrupted)
         finally:
-            finish_files(session, recorder, data_dir, say)
-            for piece in closing:
-                if piece is not None:
-                    piece.close()
-        run.outcome = Outcome(session, result, interrupted)
+            _finish_files(call, say)
+            for piece in call.closing:
+                piece.close()
+        run.outcome = Outcome(call.session, result, interrupted)
 
 
-def _replay(settings, scenario, paths, data_dir, observers, say, on_session) -> Outcome:
-    from voice_trainer.audio.recorder import SessionRecorder
-    from voice_trainer.practice.replay import Replay
-    from voice_trainer.speech.synthesizer import prosody_for
-    from voice_trainer.speech.audio_file import read_audio_file
-
-    turns = [read_audio_file(p) for p in paths]  # a bad file fails before anything is logged
-    model = load_recognizer_model(scenario.lang, settings.voice, data_dir)
-    synth = None if settings.voice.mute else open_synthesizer(scenario, say)
-    clock = FakeClock()
-    session = _session(settings, scenario, "replay", data_dir, observers, clock)
-    on_session(session)
-    recorder = SessionRecorder(session.folder / RECORDING_FILE, rate_hz=RECORDING_RATE_HZ)
-    replay = Replay(
-        session, clock, make_recognizer(model, scenario, settings.voice), synthesizer=synth,
-        prosody_for=prosody_for, on_mic=recorder.add_mic, on_customer=recorder.add_customer,
-    )
-    with _to_the_end(session, recorder, data_dir, say, synth) as run:
-        replay.run(turns, [str(p) for p in paths])
-    return run.outcome
-
-
-def _text(settings, scenario, replies, speak, data_dir, observers, say, on_session) -> Outcome:
-    from voice_trainer.practice.text import run_text
-
-    customer = _open_customer_voice(settings.voice, scenario, say) if speak else None
-    session = _session(settings, scenario, "text", data_dir, observers)
-    on_session(session)
-    recorder = None
-    if customer is not None:
-        recorder = customer.attach(session)
-    with _to_the_end(session, recorder, data_dir, say, customer) as run:
-        run_text(session, replies, after_turn=customer.speak_new_lines if customer else None)
-    return run.outcome
-
-
-def _voice(settings, scenario, data_dir, observers, say, on_session, on_partial, replies_from) -> Outcome:
-    from voice_trainer.audio.devices import pick_input
-    from voice_trainer.audio.endpoint import EndOfTurnDetector
-    from voice_trainer.audio.streams import MicStream
-    from voice_trainer.practice.voice import LoopSettings, VoiceLoop
-
-    voice = settings.voice
-    try:
-        from voice_trainer.speech.models import find_model
-
-        location = find_model(scenario.lang, voice.model, data_dir)
-        mic_device = pick_input(voice.input)
-    except (ModelNotFound, ModelError, AudioDeviceError) as err:
-        raise _NoVoice(str(err)) from None
-    # The model loads (~1-2 s) while the customer already speaks his opening line.
-    model_future: Future = Future()
-
-    def load() -> None:
+def _finish_files(call: _Call, say: Print) -> None:
+    """Close the recording, write the transcript, index the session. Each step on its own: one failing
+    must not cost the others."""
+    session = call.session
+    if call.recorder is not None:
         try:
-            from voice_trainer.speech.vosk_recognizer import load_model
-
-            model = load_model(location.path)
-            warm_up(model)
-            model_future.set_result(model)
-        except BaseException as err:  # handed to the main thread
-            model_future.set_exception(err)
-
-    threading.Thread(target=load, name="vosk-model-load", daemon=True).start()
-    customer = None if voice.mute else _open_customer_voice(voice, scenario, say)
-    session = _session(settings, scenario, "voice", data_dir, observers)
-    on_session(session)
-    recorder = customer.attach(session) if customer else _recorder(session)
-    with _to_the_end(session, recorder, data_dir, say, customer) as run:
-        loop = VoiceLoop(
-            session, None, EndOfTurnDetector(trailing_silence_ms=voice.trailing_silence_ms, max_turn_ms=voice.max_turn_ms),
-            None, customer, settings=LoopSettings(barge_in=voice.barge_in),
-            on_mic=recorder.add_mic, on_partial=on_partial,
-        )
-        loop.begin()
-        _warm_up_understanding(session, scenario)
-        try:
-            model = model_future.result()
-        except ModelError as err:  # found, but broken: found out only now, while he already talks
-            say(f"{err}; continuing in text mode (type your replies)")
-            session.emit(Notice(kind="model", message=str(err)))
-            loop.wait_for_customer()
-            _continue_in_text(session, customer, replies_from or ())
-        else:
-            from voice_trainer.speech.background import BackgroundRecognizer
-
-            loop.recognizer = BackgroundRecognizer(make_recognizer(model, scenario, voice))
-            with MicStream(mic_device, clock=session.clock) as mic:
-                loop.mic = mic
-                loop.listen()
-    return run.outcome
-
-
-def _continue_in_text(session: Session, customer, replies: Iterable[str]) -> None:
-    for reply in replies:
-        if session.ended:
-            break
-        since = len(session.events)
-        session.trainee_says(reply, source="text")
-        if customer is not None:
-            customer.speak_new_lines(session, since)
-
-
-def _recorder(session: Session):
-    from voice_trainer.audio.recorder import SessionRecorder
-
-    return SessionRecorder(session.folder / RECORDING_FILE, rate_hz=RECORDING_RATE_HZ, clock=session.clock)
-
-
-def _open_customer_voice(voice: VoiceSettings, scenario: Scenario, say: Print):
-    from voice_trainer.practice.voice import SpokenCustomer
-
+            call.recorder.close()
+        except OSError as err:
+            say(f"the recording could not be completed: {err}")
     try:
-        return SpokenCustomer.open(voice.output, scenario.lang, scenario.data.voice.espeak)
-    except VoiceTrainerError as err:
-        say(f"the customer will not speak: {err}")
-        return None
+        session.folder.write_transcript(session.events)
+    except OSError as err:
+        say(f"the transcript could not be written: {err}")
+    try:
+        from voice_trainer.trainer.library import Library
+
+        with Library(call.data_dir) as library:
+            library.index(session.folder.path)
+    except (VoiceTrainerError, OSError) as err:
+        say(f"the session library was not updated ({err}); `voice-trainer sessions list` will pick it up")

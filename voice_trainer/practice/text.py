@@ -1,12 +1,15 @@
-"""Text-mode practice: replies typed at a prompt, or read one per line from a script or a pipe."""
+"""Text practice: turns typed at a prompt, or read one per line from a script or a pipe."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from voice_trainer.errors import UsageError
 from voice_trainer.session import Session
+
+if TYPE_CHECKING:
+    from voice_trainer.practice.customer import SpokenCustomer
 
 
 def script_lines(path: Path) -> list[str]:
@@ -31,27 +34,20 @@ def prompted_lines(ask: Callable[[], str]) -> Iterator[str]:
             yield line.strip()
 
 
-def run_text(
-    session: Session,
-    replies: Iterable[str],
-    echo: Callable[[str], None] | None = None,
-    after_turn: Callable[[Session, int], None] | None = None,
-) -> None:
-    """Feed replies until the call reaches an ending or the replies run out. The caller finishes the session.
-
-    `after_turn(session, since)` sees each batch of new events (from index `since`): the customer's voice
-    speaks his lines there.
-    """
-    since = len(session.events)
+def run_text(session: Session, replies: Iterable[str], customer: "SpokenCustomer | None" = None) -> None:
+    """Start the call, then feed replies until it reaches an ending or they run out. The caller finishes
+    the session. With a spoken customer, each reply waits until he has finished his line."""
     session.start()
-    if after_turn:
-        after_turn(session, since)
+    if customer is not None:
+        customer.wait()
+    feed_text(session, replies, customer)
+
+
+def feed_text(session: Session, replies: Iterable[str], customer: "SpokenCustomer | None" = None) -> None:
+    """Replies as turns of a call already under way (also when voice practice falls back to typing)."""
     for reply in replies:
         if session.ended:
             break
-        if echo:
-            echo(reply)
-        since = len(session.events)
         session.trainee_says(reply, source="text")
-        if after_turn:
-            after_turn(session, since)
+        if customer is not None:
+            customer.wait()

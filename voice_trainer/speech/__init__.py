@@ -1,1 +1,1 @@
-"""Speech: recognizer (vosk), synthesizer (pyttsx3 / eSpeak NG), model lookup and install."""
+"""Speech: recognizer (vosk), synthesizer (pyttsx3 / eSpeak NG), the customer's voice, model lookup and install."""

@@ -82,9 +82,7 @@ class BackgroundRecognizer:
                     job, pending = self._batch(job)
                     self._partial = self._recognizer.accept(job)
                 elif job == _CLOSE:
-                    close = getattr(self._recognizer, "close_utterance", None)
-                    if close is not None:
-                        close()
+                    self._recognizer.close_utterance()
                 else:
                     _, done = job
                     self._partial = ""

@@ -23,6 +23,10 @@ class Recognizer(Protocol):
     def accept(self, chunk: AudioChunk) -> str:
         """Feed mono 16-bit audio at any rate (resampled inside); returns the current partial text."""
 
+    def close_utterance(self) -> None:
+        """Finalize what was heard so far while the turn stays open (a pause that may end it): the slow
+        final decoding happens during the trailing silence, not after it."""
+
     def finish(self) -> Recognition:
         """End of turn: the final words. The recognizer is ready for the next turn afterwards."""
 
@@ -39,3 +43,6 @@ class Prosody:
 class Synthesizer(Protocol):
     def render(self, text: str, prosody: Prosody) -> AudioChunk:
         """Mono 16-bit audio of `text` spoken with `prosody`."""
+
+    def close(self) -> None:
+        """Release what rendering holds."""

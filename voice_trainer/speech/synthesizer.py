@@ -1,4 +1,7 @@
-"""The customer's voice: text + prosody -> mono 16-bit audio through pyttsx3 over eSpeak NG.
+"""The synthesizer: text + prosody -> mono 16-bit audio through pyttsx3 over eSpeak NG.
+
+How the customer sounds at an anger and how a line is cut into sentences live with his voice
+(`speech/voice.py`).
 
 pyttsx3's espeak driver has process-wide state (espeak initializes once per process and keeps one
 synthesis callback), `runAndWait` raises when re-entered, and `save_to_file` prints
@@ -11,7 +14,6 @@ from __future__ import annotations
 import builtins
 import itertools
 import queue
-import re
 import sys
 import tempfile
 import threading
@@ -39,93 +41,6 @@ class SynthesisError(VoiceTrainerError):
     """The speech synthesizer cannot start, has no voice for a language, or failed on a line."""
 
     exit_code = 1
-
-
-# --- prosody -----------------------------------------------------------------------------------
-
-CALM = Prosody(rate_wpm=160, volume=0.75, pitch=45)
-FURIOUS = Prosody(rate_wpm=220, volume=1.0, pitch=70)
-
-
-def prosody_for(anger: float) -> Prosody:
-    """How the customer sounds at `anger` 0..100: linear from CALM to FURIOUS, monotone in every field.
-
-    Out-of-range anger is clamped, so a persona pushed past 100 sounds furious, not broken.
-    """
-    share = min(max(anger, 0.0), 100.0) / 100.0
-
-    def between(calm: float, furious: float) -> float:
-        return calm + (furious - calm) * share
-
-    return Prosody(
-        rate_wpm=round(between(CALM.rate_wpm, FURIOUS.rate_wpm)),
-        volume=round(between(CALM.volume, FURIOUS.volume), 3),
-        pitch=round(between(CALM.pitch, FURIOUS.pitch)),
-    )
-
-
-# --- sentences ---------------------------------------------------------------------------------
-
-_ABBREVIATIONS = {
-    # Russian
-    "т.е", "т.д", "т.п", "т.к", "т.н", "и.о", "г", "гг", "ул", "д", "кв", "стр", "руб", "коп",
-    "тыс", "млн", "млрд", "см", "им", "др", "пр", "проф", "доц", "тел", "мин", "сек", "ч",
-    # English
-    "mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "e.g", "i.e", "no", "jr", "sr", "approx",
-}
-_BOUNDARY = re.compile(r"[.!?…]+[\"'»”)\]]*(?=\s)")
-_MIN_SENTENCE_CHARS = 12
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences at . ! ? … boundaries, punctuation kept.
-
-    A dot does not end a sentence after a known abbreviation ("т.е.", "Mr.") or when the next
-    word starts in lower case; "2.5" never splits (no space after the dot). Fragments shorter
-    than a few words ("Да.") are merged into the next sentence, so the voice doesn't stutter.
-    """
-    text = " ".join(text.split())
-    pieces: list[str] = []
-    start = 0
-    for match in _BOUNDARY.finditer(text):
-        if not _ends_sentence(text, match):
-            continue
-        pieces.append(text[start : match.end()].strip())
-        start = match.end()
-    tail = text[start:].strip()
-    if tail:
-        pieces.append(tail)
-    return _merge_short(pieces)
-
-
-def _ends_sentence(text: str, match: re.Match[str]) -> bool:
-    punct = match.group(0).rstrip("\"'»”)]")
-    if "!" in punct or "?" in punct:
-        return True
-    after = text[match.end() :].lstrip()
-    if after and after[0].islower():  # "т.е. мы", "Я жду... жду"
-        return False
-    before = text[: match.start()].split()
-    word = before[-1].lower().strip("(\"'«") if before else ""
-    return not (punct == "." and word in _ABBREVIATIONS)
-
-
-def _merge_short(pieces: list[str]) -> list[str]:
-    merged: list[str] = []
-    carry = ""
-    for piece in pieces:
-        piece = f"{carry} {piece}".strip() if carry else piece
-        if len(piece) < _MIN_SENTENCE_CHARS:
-            carry = piece
-            continue
-        merged.append(piece)
-        carry = ""
-    if carry:
-        if merged:
-            merged[-1] = f"{merged[-1]} {carry}"
-        else:
-            merged.append(carry)
-    return merged
 
 
 # --- the engine --------------------------------------------------------------------------------

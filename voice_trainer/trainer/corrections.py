@@ -15,10 +15,10 @@ from typing import Any
 
 from voice_trainer.dialogue.scoring import Score
 from voice_trainer.errors import ScenarioError, SessionError, UsageError
-from voice_trainer.events import Event, MovesUnderstood, SessionStarted, TranscriptCorrected, turns_from
-from voice_trainer.scenario.loader import Scenario, load, load_file
+from voice_trainer.events import Event, MovesUnderstood, TranscriptCorrected
+from voice_trainer.scenario.loader import Scenario, load_file
 from voice_trainer.session import build_result, rescore
-from voice_trainer.session_log import RESULT_FILE, SessionLog, read_events, write_json_atomic
+from voice_trainer.session_folder import ResultItem, SessionFolder, SessionResult
 
 
 @dataclass(frozen=True)
@@ -76,56 +76,27 @@ def _mark(met: bool | None) -> str:
     return "n/a" if met is None else ("met" if met else "missed")
 
 
-# --- what the session used ---------------------------------------------------------------------------
-
-
-def _started(events: list[Event], folder: Path) -> SessionStarted:
-    started = next((e for e in events if isinstance(e, SessionStarted)), None)
-    if started is None:
-        raise SessionError(f"{folder}: the log has no session_started event; it cannot be re-scored")
-    return started
-
-
-def session_scenario(started: SessionStarted) -> Scenario:
-    """The scenario file the session used if it is still there, else the scenario of that name and language."""
-    if started.scenario_file and Path(started.scenario_file).is_file():
-        return load_file(Path(started.scenario_file))
-    return load(started.scenario, started.lang)
-
-
-def _read_result(folder: Path) -> dict[str, Any]:
-    from voice_trainer.trainer.report import read_result
-
-    result = read_result(folder)
-    if result is None:
-        raise SessionError(f"{folder}: no {RESULT_FILE}; the session was never scored (finish or recover it first)")
-    return result
-
-
 # --- fixing a turn -----------------------------------------------------------------------------------
 
 
 def fix_turn(folder: Path, turn: int, text: str) -> RescoreDiff:
     """Replace what the recognizer heard in one turn and re-score the call with the corrected text."""
-    folder = Path(folder)
+    folder = SessionFolder(folder)
     text = " ".join(text.split())
     if not text:
         raise UsageError("the corrected text is empty; give what the trainee actually said")
-    events = read_events(folder)
-    started = _started(events, folder)
-    turns = {t.index: t for t in turns_from(events)}
+    events = folder.events()
+    started = folder.started(events)
+    turns = {t.index: t for t in folder.turns(events)}
     if turn not in turns:
         valid = ", ".join(str(n) for n in sorted(turns)) or "none"
         raise SessionError(f"session {started.session_id} has no turn {turn}; valid turns: {valid}")
-    result = _read_result(folder)
-    scenario = session_scenario(started)
+    result = folder.scored_result()
+    scenario = folder.scenario(started)
     correction = TranscriptCorrected(turn=turn, text=text, previous=turns[turn].text,
                                      t_ms=max((e.t_ms for e in events), default=0.0))
-    log = SessionLog(folder)  # appends; never rewrites what was logged
-    try:
-        log.write(correction)
-    finally:
-        log.close()
+    with folder:  # appends; never rewrites what was logged
+        folder.append(correction)
     events.append(correction)
     return _apply(folder, events, result, scenario, reason="correction", save=True)
 
@@ -136,12 +107,12 @@ def rescore_session(folder: Path, scenario: Scenario | Path | str | None = None,
     With save=False nothing is written; with save=True result.json takes the new score and keeps
     the original one under result["rescored"]["original"].
     """
-    folder = Path(folder)
-    events = read_events(folder)
-    started = _started(events, folder)
-    result = _read_result(folder)
+    folder = SessionFolder(folder)
+    events = folder.events()
+    started = folder.started(events)
+    result = folder.scored_result()
     if scenario is None:
-        loaded = session_scenario(started)
+        loaded = folder.scenario(started)
     elif isinstance(scenario, Scenario):
         loaded = scenario
     else:
@@ -156,18 +127,18 @@ def rescore_session(folder: Path, scenario: Scenario | Path | str | None = None,
     return _apply(folder, events, result, loaded, reason="scenario", save=save)
 
 
-def _apply(folder: Path, events: list[Event], result: dict[str, Any], scenario: Scenario, reason: str,
+def _apply(folder: SessionFolder, events: list[Event], result: SessionResult, scenario: Scenario, reason: str,
            save: bool) -> RescoreDiff:
     score, timeline = rescore(scenario, events)
     new_moves = {e.turn: tuple(e.moves) for e in timeline if isinstance(e, MovesUnderstood)}
-    old_moves = {t["turn"]: tuple(t.get("moves", ())) for t in result.get("turns", [])}
+    old_moves = {t.turn: t.moves for t in result.turns}
     diff = RescoreDiff(
-        session_id=str(result.get("session_id", folder.name)),
-        score_before=result.get("score"),
+        session_id=str(result.data.get("session_id", folder.id)),
+        score_before=result.score,
         score_after=score.score,
-        outcome_before=str(result.get("outcome", "")),
+        outcome_before=result.outcome,
         outcome_after=score.outcome,
-        items=_item_changes(result.get("rubric", []), score),
+        items=_item_changes(result.rubric, score),
         moves=tuple(MovesChange(n, old_moves.get(n, ()), new_moves.get(n, ()))
                     for n in sorted(set(old_moves) | set(new_moves))
                     if old_moves.get(n, ()) != new_moves.get(n, ())),
@@ -175,48 +146,50 @@ def _apply(folder: Path, events: list[Event], result: dict[str, Any], scenario: 
         saved=save,
     )
     if save:
-        write_json_atomic(folder / RESULT_FILE, _new_result(result, events, score, new_moves, scenario, reason, folder))
+        folder.write_result(_new_result(result, events, score, new_moves, scenario, reason, folder))
     return diff
 
 
-def _item_changes(old_items: list[dict[str, Any]], score: Score) -> tuple[ItemChange, ...]:
-    before = {i["id"]: i for i in old_items}
+def _item_changes(old_items: tuple[ResultItem, ...], score: Score) -> tuple[ItemChange, ...]:
+    before = {i.id: i for i in old_items}
     after = {i.id: i for i in score.items}
     changes = []
     for item_id in [*before, *(k for k in after if k not in before)]:
         old, new = before.get(item_id), after.get(item_id)
-        met_before = bool(old["met"]) if old else None
+        met_before = old.met if old else None
         met_after = new.met if new else None
-        points_before = float(old.get("points", 0)) if old else None
+        points_before = old.points if old else None
         points_after = new.points if new else None
         if met_before != met_after or (old and new and points_before != points_after):
-            changes.append(ItemChange(item_id, (new.title if new else old.get("title", "")),
+            changes.append(ItemChange(item_id, (new.title if new else old.title),
                                       points_after if points_after is not None else points_before or 0.0,
                                       met_before, met_after))
     return tuple(changes)
 
 
-def _new_result(result: dict[str, Any], events: list[Event], score: Score, moves: dict[int, tuple[str, ...]],
-                scenario: Scenario, reason: str, folder: Path) -> dict[str, Any]:
+_KEPT = ("score", "outcome", "success", "met", "missed")
+
+
+def _new_result(result: SessionResult, events: list[Event], score: Score, moves: dict[int, tuple[str, ...]],
+                scenario: Scenario, reason: str, folder: SessionFolder) -> dict[str, Any]:
     """result.json with the new score; what was there first stays under rescored.original."""
-    previous = result.get("rescored") or {}
-    original = previous.get("original") or {k: result.get(k) for k in ("score", "outcome", "success", "met", "missed")}
-    fresh = build_result(events, score, folder)
+    before = result.data
+    previous = result.rescored or {}
+    original = previous.get("original") or {k: before.get(k) for k in _KEPT}
+    fresh = build_result(events, score, folder.path)
     for turn in fresh["turns"]:
         # The recording shows what the customer said then; the moves are re-understood from the corrected text.
         turn["moves"] = list(moves.get(turn["turn"], ()))
     for key in ("start_anger", "anger", "interrupted"):
-        fresh[key] = result.get(key, fresh.get(key))
+        fresh[key] = before.get(key, fresh.get(key))
     fresh["rescored"] = {
         "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "reason": reason,
         "scenario_file": str(scenario.path),
-        "previous": {k: result.get(k) for k in ("score", "outcome", "success", "met", "missed")},
+        "previous": {k: before.get(k) for k in _KEPT},
         "original": original,
         "corrections": [
             {"turn": e.turn, "text": e.text, "previous": e.previous} for e in events if isinstance(e, TranscriptCorrected)
         ],
     }
     return fresh
-
-

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from voice_trainer.errors import SessionError, UsageError
-from voice_trainer.events import SessionEnded, SessionStarted
-from voice_trainer.session_log import EVENTS_FILE, RECORDING_FILE, RESULT_FILE, read_events
+from voice_trainer.events import SessionEnded, duration_s
+from voice_trainer.session_folder import EVENTS_FILE, SessionFolder
 from voice_trainer.settings import ensure_private_dir, sessions_dir
 
 INDEX_FILE = "library.sqlite3"
@@ -113,51 +113,32 @@ class SyncReport:
     removed: int = 0
 
 
-def summarize(folder: Path) -> SessionSummary:
+def summarize(folder: Path | SessionFolder) -> SessionSummary:
     """Read one session folder. SessionError if it is not a readable session."""
-    events = read_events(folder)
-    started = next((e for e in events if isinstance(e, SessionStarted)), None)
-    if started is None:
-        raise SessionError(f"{folder}: {EVENTS_FILE} has no session_started event; the log is damaged")
-    result = _read_result(folder)
+    folder = folder if isinstance(folder, SessionFolder) else SessionFolder(folder)
+    events = folder.events()
+    started = folder.started(events)
+    result = folder.result()
     ended = next((e for e in reversed(events) if isinstance(e, SessionEnded)), None)
-    duration_s = round(max((e.t_ms for e in events), default=0.0) / 1000.0, 1)
     if result is None:
         outcome, score, items = UNFINISHED, None, ()
         interrupted = bool(ended and ended.interrupted) if ended else True
     else:
-        outcome, score = str(result.get("outcome", "")), result.get("score")
-        interrupted = bool(result.get("interrupted", False))
-        items = tuple(
-            RubricMark(str(i.get("id", "")), str(i.get("title", "")), bool(i.get("met"))) for i in result.get("rubric", [])
-        )
+        outcome, score, interrupted = result.outcome, result.score, result.interrupted
+        items = tuple(RubricMark(i.id, i.title, i.met) for i in result.rubric)
     return SessionSummary(
-        session_id=started.session_id or folder.name, folder=folder, trainee=started.trainee,
+        session_id=started.session_id or folder.id, folder=folder.path, trainee=started.trainee,
         started_at=started.started_at, scenario=started.scenario, lang=started.lang, persona=started.persona,
-        policy=started.policy, mode=started.mode, outcome=outcome, score=int(score) if score is not None else None,
-        interrupted=interrupted, duration_s=duration_s, items=items,
-        has_recording=(folder / RECORDING_FILE).is_file(),
+        policy=started.policy, mode=started.mode, outcome=outcome, score=score,
+        interrupted=interrupted, duration_s=duration_s(events), items=items, has_recording=folder.has_recording,
     )
 
 
-def _read_result(folder: Path) -> dict[str, Any] | None:
-    path = folder / RESULT_FILE
-    if not path.exists():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as err:
-        raise SessionError(f"{path}: unreadable result ({err}); re-score it with 'voice-trainer sessions rescore'") from None
-    if not isinstance(data, dict):
-        raise SessionError(f"{path}: result is not a JSON object; the file is damaged")
-    return data
-
-
-def _signature(folder: Path) -> str:
+def _signature(folder: SessionFolder) -> str:
     parts = []
-    for name in (EVENTS_FILE, RESULT_FILE, RECORDING_FILE):
+    for path in (folder.events_path, folder.result_path, folder.recording_path):
         try:
-            st = (folder / name).stat()
+            st = path.stat()
             parts.append(f"{st.st_mtime_ns}:{st.st_size}")
         except OSError:
             parts.append("-")
@@ -245,7 +226,7 @@ class Library:
 
     def index(self, folder: Path) -> SessionSummary:
         """(Re-)index one session folder; SessionError if it is damaged."""
-        folder = Path(folder)
+        folder = SessionFolder(folder)
         summary = summarize(folder)
         self._store(summary, _signature(folder))
         return summary
@@ -265,7 +246,7 @@ class Library:
         folders = sorted(p for p in self.sessions_dir.iterdir() if p.is_dir()) if self.sessions_dir.is_dir() else []
         for folder in folders:
             seen.add(str(folder))
-            signature = _signature(folder)
+            signature = _signature(SessionFolder(folder))
             if known.get(str(folder)) == signature:
                 continue
             try:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import base64
 import io
 import json
+from dataclasses import asdict
 from html import escape
 from pathlib import Path
 from typing import Any
 
-from voice_trainer.errors import AudioFileError, ScenarioError, SessionError, UsageError
-from voice_trainer.events import CustomerLine, SessionStarted, SpeechPlayed, TranscriptCorrected, turns_from
-from voice_trainer.session_log import RECORDING_FILE, RESULT_FILE, read_events
+from voice_trainer.errors import AudioFileError, ScenarioError, UsageError
+from voice_trainer.events import CustomerLine, SessionStarted, TranscriptCorrected, duration_s
+from voice_trainer.session_folder import ResultItem, SessionFolder
 
 FORMATS = ("html", "md", "json")
 
@@ -51,56 +52,29 @@ def labels(lang: str) -> dict[str, str]:
 # --- the data ----------------------------------------------------------------------------------------
 
 
-def read_result(folder: Path) -> dict[str, Any] | None:
-    path = folder / RESULT_FILE
-    if not path.exists():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise SessionError(f"{path}: unreadable result ({err}); re-score with 'voice-trainer sessions rescore'") from None
-    if not isinstance(data, dict):
-        raise SessionError(f"{path}: result is not a JSON object; the file is damaged")
-    return data
-
-
-def scenario_phases(started: SessionStarted) -> list[tuple[str, str]] | None:
+def scenario_phases(folder: SessionFolder, started: SessionStarted) -> list[tuple[str, str]] | None:
     """(id, title) of the scenario's phases in the method's order, or None if the scenario cannot be loaded."""
-    from voice_trainer.scenario.loader import load, load_file
-
     try:
-        if started.scenario_file and Path(started.scenario_file).is_file():
-            scenario = load_file(Path(started.scenario_file))
-        else:
-            scenario = load(started.scenario, started.lang)
+        scenario = folder.scenario(started)
     except ScenarioError:
         return None
     return [(p.id, p.title) for p in scenario.data.phases]
 
 
-def review_data(folder: Path) -> dict[str, Any]:
+def review_data(folder: Path | SessionFolder) -> dict[str, Any]:
     """Everything the report shows, as plain JSON-ready data."""
-    folder = Path(folder)
-    events = read_events(folder)
-    started = next((e for e in events if isinstance(e, SessionStarted)), None)
-    if started is None:
-        raise SessionError(f"{folder}: the log has no session_started event; the log is damaged")
-    result = read_result(folder) or {}
-    result_turns = {t.get("turn"): t for t in result.get("turns", [])}
+    folder = folder if isinstance(folder, SessionFolder) else SessionFolder(folder)
+    events = folder.events()
+    started = folder.started(events)
+    result = folder.result()
     corrections: dict[int, list[dict[str, str]]] = {}
     for e in events:
         if isinstance(e, TranscriptCorrected):
             corrections.setdefault(e.turn, []).append({"text": e.text, "previous": e.previous})
-    speech_end: dict[int, float] = {}
-    for e in events:
-        if isinstance(e, SpeechPlayed):
-            speech_end[e.turn] = e.end_ms
     opening = " ".join(e.text for e in events if isinstance(e, CustomerLine) and e.turn == 0 and e.text)
     turns = []
-    for t in turns_from(events):
-        stored = result_turns.get(t.index, {})
-        gap = t.start_ms - speech_end[t.index - 1] if (t.index - 1) in speech_end else None
-        latency = t.reply_start_ms - t.end_ms if t.reply_start_ms is not None else None
+    for t in folder.turns(events):
+        stored = result.turn(t.index) if result is not None else None
         turns.append({
             "turn": t.index,
             "start_ms": t.start_ms,
@@ -110,17 +84,16 @@ def review_data(folder: Path) -> dict[str, Any]:
             "text": t.text,
             "corrections": corrections.get(t.index, []),
             "words": [{"text": w.text, "start_ms": w.start_ms, "end_ms": w.end_ms, "conf": w.conf} for w in t.words],
-            "moves": list(stored.get("moves", t.moves)),
+            "moves": list(stored.moves if stored is not None else t.moves),
             "customer": t.reply,
             "anger": t.anger,
-            "state": stored.get("state", ""),
+            "state": stored.state if stored is not None else "",
             "barge_in": t.barge_in,
-            "reply_latency_ms": round(latency) if latency is not None else None,
-            "response_gap_ms": round(gap) if gap is not None else None,
+            "reply_latency_ms": _whole_ms(t.reply_latency_ms),
+            "response_gap_ms": _whole_ms(t.response_gap_ms),
         })
-    duration_ms = max((e.t_ms for e in events), default=0.0)
     return {
-        "session_id": started.session_id or folder.name,
+        "session_id": started.session_id or folder.id,
         "trainee": started.trainee,
         "started_at": started.started_at,
         "scenario": started.scenario,
@@ -128,31 +101,35 @@ def review_data(folder: Path) -> dict[str, Any]:
         "persona": started.persona,
         "policy": started.policy,
         "mode": started.mode,
-        "outcome": result.get("outcome", "unfinished"),
-        "success": result.get("success"),
-        "score": result.get("score"),
-        "interrupted": bool(result.get("interrupted", not result)),
-        "duration_s": round(duration_ms / 1000.0, 1),
+        "outcome": result.outcome if result else "unfinished",
+        "success": result.success if result else None,
+        "score": result.score if result else None,
+        "interrupted": result.interrupted if result else True,
+        "duration_s": duration_s(events),
         "opening": opening,
-        "start_anger": result.get("start_anger"),
+        "start_anger": result.start_anger if result else None,
         "turns": turns,
-        "phases": _phases(result.get("rubric", []), scenario_phases(started)),
-        "penalties": result.get("penalties", []),
-        "rescored": result.get("rescored"),
-        "has_recording": (folder / RECORDING_FILE).is_file(),
+        "phases": _phases(result.rubric if result else (), scenario_phases(folder, started)),
+        "penalties": [asdict(p) for p in result.penalties] if result else [],
+        "rescored": result.rescored if result else None,
+        "has_recording": folder.has_recording,
     }
 
 
-def _phases(items: list[dict[str, Any]], order: list[tuple[str, str]] | None) -> list[dict[str, Any]]:
+def _whole_ms(ms: float | None) -> int | None:
+    return None if ms is None else round(ms)
+
+
+def _phases(items: tuple[ResultItem, ...], order: list[tuple[str, str]] | None) -> list[dict[str, Any]]:
     """Rubric items grouped by phase, in the scenario's phase order (else in order of appearance)."""
     groups: dict[str, dict[str, Any]] = {}
     if order:
         for pid, title in order:
             groups[pid] = {"id": pid, "title": title, "items": []}
     for item in items:
-        group = groups.setdefault(item.get("phase", ""), {"id": item.get("phase", ""),
-                                                          "title": item.get("phase_title", ""), "items": []})
-        group["items"].append({k: item.get(k) for k in ("id", "title", "points", "met", "said", "praise", "suggestion")})
+        group = groups.setdefault(item.phase, {"id": item.phase, "title": item.phase_title, "items": []})
+        group["items"].append({"id": item.id, "title": item.title, "points": item.points, "met": item.met,
+                               "said": item.said, "praise": item.praise, "suggestion": item.suggestion})
     return [g for g in groups.values() if g["items"]]
 
 
@@ -184,14 +161,14 @@ def render_report(folder: Path, fmt: str = "html", audio_src: str | None = None)
     """The report as html, md or json. `audio_src`: a URL for the recording instead of an embedded data URI."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown report format {fmt!r}; use html, md or json")
-    folder = Path(folder)
+    folder = SessionFolder(folder)
     data = review_data(folder)
     if fmt == "json":
         return json.dumps(data, ensure_ascii=False, indent=2)
     if fmt == "md":
         return render_markdown(data)
     if data["has_recording"] and audio_src is None:
-        audio_src = audio_data_uri(folder / RECORDING_FILE)
+        audio_src = audio_data_uri(folder.recording_path)
     return render_html(data, audio_src if data["has_recording"] else None)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from voice_trainer.errors import SessionError, UsageError, VoiceTrainerError
-from voice_trainer.session_log import RECORDING_FILE
+from voice_trainer.session_folder import SessionFolder
 from voice_trainer.trainer.library import Library, SessionSummary
 
 _ID = re.compile(r"^[\w.-]{1,120}$", re.UNICODE)
@@ -91,7 +91,7 @@ class ReviewHandler(BaseHTTPRequestHandler):
                     if len(parts) == 2:
                         return self._report(summary)
                     if parts[2] == "audio.wav":
-                        return self._audio(summary.folder / RECORDING_FILE)
+                        return self._audio(SessionFolder(summary.folder).recording_path)
                 if parts[0] == "progress" and len(parts) == 2:
                     from voice_trainer.trainer.progress import progress, progress_html
 

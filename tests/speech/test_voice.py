@@ -11,11 +11,10 @@ import pytest
 from voice_trainer.audio.chunk import AudioChunk
 from voice_trainer.audio.devices import pick_output
 from voice_trainer.audio.streams import PlaybackResult, SpeakerStream
-from voice_trainer.audio.voice import CustomerVoice
-from voice_trainer.clock import FakeClock, MonotonicClock
-from voice_trainer.events import SpeechPlayed
+from voice_trainer.clock import ManualClock, MonotonicClock
 from voice_trainer.speech.interfaces import Prosody
 from voice_trainer.speech.synthesizer import Pyttsx3Synthesizer, SynthesisError
+from voice_trainer.speech.voice import CustomerVoice, LinePlayed, split_sentences
 from tests.fixtures.headset import loud_span_ms, read_wav
 
 THREE_SENTENCES = "Я звоню уже третий раз. Интернет так и не работает! Когда вы наконец пришлёте мастера?"
@@ -45,9 +44,9 @@ class SentenceSynth:
 
 
 class RecordingSpeaker:
-    """Plays instantly on a FakeClock; can hold a chosen sentence until the stop event (a barge-in)."""
+    """Plays instantly on a ManualClock; can hold a chosen sentence until the stop event (a barge-in)."""
 
-    def __init__(self, clock: FakeClock):
+    def __init__(self, clock: ManualClock):
         self.clock = clock
         self.played: list[int] = []
         self.started = threading.Event()
@@ -70,27 +69,34 @@ class RecordingSpeaker:
 
 
 def sentences_of(text: str) -> list[str]:
-    from voice_trainer.speech.synthesizer import split_sentences
-
     return split_sentences(text)
 
 
 @pytest.fixture
 def voice_parts():
-    clock = FakeClock(1000.0)
+    clock = ManualClock(1000.0)
     synth = SentenceSynth(sentences_of(THREE_SENTENCES))
     speaker = RecordingSpeaker(clock)
-    played_events: list[SpeechPlayed] = []
+    played_events: list[LinePlayed] = []
     voice = CustomerVoice(synth, speaker, clock=clock, on_played=played_events.append)
     return voice, synth, speaker, played_events
 
 
 def test_a_line_is_spoken_sentence_by_sentence_in_order(voice_parts):
     voice, synth, speaker, played_events = voice_parts
-    result = voice.say(THREE_SENTENCES, anger=40, turn=3)
+    result = voice.say_async(THREE_SENTENCES, anger=40, turn=3).wait(WAIT_S)
     assert speaker.played == [0, 1, 2]
-    assert result == PlaybackResult(1000.0, 1300.0, interrupted=False)
-    assert played_events == [SpeechPlayed(t_ms=1300.0, turn=3, start_ms=1000.0, end_ms=1300.0, interrupted=False)]
+    assert (result.turn, result.start_ms, result.end_ms, result.interrupted) == (3, 1000.0, 1300.0, False)
+    assert result.requested_ms == 1000.0 and result.synthesis_ms >= 0
+    assert played_events == [result]
+
+
+def test_the_line_is_reported_before_it_stops_counting_as_speaking(voice_parts):
+    voice, synth, speaker, _ = voice_parts
+    seen_speaking = []
+    voice.on_played = lambda line: seen_speaking.append(voice.speaking)
+    voice.say_async(THREE_SENTENCES, anger=0, turn=1).wait(WAIT_S)
+    assert seen_speaking == [True] and not voice.speaking
 
 
 def test_the_customer_starts_speaking_before_the_rest_of_the_line_is_rendered(voice_parts):
@@ -177,7 +183,7 @@ def test_the_real_voice_speaks_a_three_sentence_line_on_the_headset(headset, tmp
         voice = CustomerVoice(synth, timed, clock=clock)
         with headset.record_speaker(tmp_path / "customer.wav") as recording:
             said_at_ms = clock.now_ms()
-            result = voice.say(THREE_SENTENCES, anger=50, turn=1)
+            result = voice.say_async(THREE_SENTENCES, anger=50, turn=1).wait()
     heard = read_wav(recording)
     synth.close()
     measured = f"rendered {rendered_ms:.0f} ms, played {result}, heard span {loud_span_ms(heard):.0f} ms"
