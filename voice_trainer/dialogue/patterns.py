@@ -282,6 +282,9 @@ class CompiledPattern:
 
     def __init__(self, pattern: Pattern, lexicon: Lexicon, max_span: int = 10):
         self.source = pattern.source
+        # Each group as written, for explanations ("модем*|роутер*").
+        self.group_texts = tuple("|".join(" ".join(_written(w) for w in alt) for alt in group)
+                                 for group in pattern.groups)
         self.groups = tuple(
             tuple(tuple(lexicon.add(w, standalone=len(alt) == 1) for w in alt) for alt in group)
             for group in pattern.groups
@@ -402,6 +405,11 @@ class CompiledPattern:
                     end = max(end, e)
             reach.append(Span(span.start, end, span.hits))
         return tuple(reach)
+
+
+def _written(w: Word) -> str:
+    return (("^" if w.at_start else "") + ("=" if w.form_only else "") + w.text + ("*" if w.prefix else "")
+            + ("!" if w.affirmed else "") + ("$" if w.at_end else ""))
 
 
 def _positions(per_token) -> dict[int, tuple[int, ...]]:
