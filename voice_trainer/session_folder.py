@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from voice_trainer.errors import SessionError
-from voice_trainer.events import Event, SessionStarted, Turn, from_json, to_json, turns_from
+from voice_trainer.events import Event, SessionEnded, SessionStarted, Turn, from_json, to_json, turns_from
 from voice_trainer.records import read_record
 from voice_trainer.settings import ensure_private_dir, sessions_dir
 
@@ -122,14 +122,17 @@ class SessionResult:
     turns: tuple[ResultTurn, ...] = ()
     rescored: dict | None = None
     data: dict = field(default_factory=dict, compare=False, repr=False)
+    # Why result.json was not used and this result was rebuilt from the log; None when read from the file.
+    rebuilt: str | None = field(default=None, compare=False)
 
     @classmethod
-    def from_json(cls, data: Any, where: str = RESULT_FILE) -> "SessionResult":
+    def from_json(cls, data: Any, where: str = RESULT_FILE, rebuilt: str | None = None) -> "SessionResult":
         """ValueError naming the field when something has the wrong type."""
         if not isinstance(data, dict):
             raise ValueError(f"{where} is not a JSON object")
-        result = read_record(cls, {k: v for k, v in data.items() if k != "data"}, where)
+        result = read_record(cls, {k: v for k, v in data.items() if k not in ("data", "rebuilt")}, where)
         object.__setattr__(result, "data", data)
+        object.__setattr__(result, "rebuilt", rebuilt)
         return result
 
     def turn(self, index: int) -> ResultTurn | None:
@@ -252,6 +255,42 @@ class SessionFolder:
             return SessionResult.from_json(data)
         except ValueError as err:
             raise SessionError(f"{path}: {err}; the file is damaged, {hint}") from None
+
+    def result_or_rebuilt(self) -> SessionResult:
+        """result.json when it reads; else the result rebuilt from the log, which is the truth: `rebuilt`
+        then says why (no result.json, torn, a field of the wrong type). Writes nothing, so it also
+        serves a read-only data dir. SessionError when the log cannot give a result either."""
+        try:
+            result = self.result()
+            why = None if result is not None else f"no {RESULT_FILE}"
+        except SessionError as err:
+            result, why = None, str(err)
+        if result is not None:
+            return result
+        return SessionResult.from_json(self.rebuild_result(), rebuilt=why)
+
+    def rebuild_result(self) -> dict[str, Any]:
+        """The result as the session would have written it, from what its log holds (damaged lines
+        skipped): the trainee's turns (with trainers' corrections) re-scored through the session's
+        scenario, as recovery does. A log that never reached its end makes an interrupted result.
+        SessionError when there is no session_started event or no scenario to score with."""
+        from voice_trainer.errors import VoiceTrainerError
+        from voice_trainer.session import build_result, rescore  # the dialogue core: only when needed
+
+        events = self.read().events
+        started = self.started(events)
+        try:
+            score, _ = rescore(self.scenario(started), events)
+        except VoiceTrainerError as err:
+            raise SessionError(f"{self.path}: cannot rebuild the result from the log: {err}") from None
+        except Exception as err:  # noqa: BLE001 - an odd log must give one line, not stop a listing
+            raise SessionError(
+                f"{self.path}: cannot rebuild the result from the log ({type(err).__name__}: {err})"
+            ) from None
+        result = build_result(events, score, self.path)
+        ended = next((e for e in reversed(events) if isinstance(e, SessionEnded)), None)
+        result["interrupted"] = ended is None or ended.interrupted
+        return result
 
     def scored_result(self) -> SessionResult:
         result = self.result()
