@@ -11,13 +11,14 @@ read-only disk or share) is left as it is: the commands that read it still work.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from voice_trainer.errors import VoiceTrainerError
 from voice_trainer.events import SessionEnded, stamp
-from voice_trainer.session_folder import SessionBusy, SessionFolder
+from voice_trainer.session_folder import RESERVE_FILE, SessionBusy, SessionFolder
 from voice_trainer.settings import sessions_dir
 
 
@@ -63,7 +64,7 @@ def recover_unfinished(data_dir: Path) -> list[RecoveredSession]:
         if not folder.is_session():
             continue
         if folder.has_result and not _is_torn(folder.result_path):
-            _repair_recording_quietly(folder)  # killed after the result but before the recording was closed
+            _tidy_finished(folder)  # killed after the result but before the recording was closed
             continue
         outcome = _recover_if_not_running(folder)
         if outcome is not None:
@@ -98,11 +99,15 @@ def _is_torn(path: Path) -> bool:
     return not (head.startswith(b"{") and tail.endswith(b"}"))
 
 
-def _recover(folder: SessionFolder) -> RecoveredSession:
+def _recover(folder: SessionFolder) -> RecoveredSession | None:
     """Score what the log holds (damaged lines skipped, never rewritten), then repair the recording, log
-    the end and write the result. A folder that cannot be scored is left exactly as it was."""
+    the end and write the result. A folder that cannot be scored is left exactly as it was; one killed
+    before its first event (nothing in it) is removed without a word."""
     try:
         timeline = folder.read()
+        if _never_started(folder, timeline):
+            folder.discard()
+            return None
         started = folder.started(timeline.events)
         result = folder.rebuild_result()
     except Exception as err:  # noqa: BLE001 - one odd folder must not stop start-up or the other recoveries
@@ -118,6 +123,7 @@ def _recover(folder: SessionFolder) -> RecoveredSession:
             result["interrupted"] = True
         folder.write_transcript(folder.read().events)
         folder.write_result(result)
+        folder.drop_leftover_reserve()
     except Exception as err:  # noqa: BLE001
         return RecoveredSession(folder.path, folder.id, error=_why_not(folder, err))
     return RecoveredSession(
@@ -154,7 +160,21 @@ def _repair_recording(folder: SessionFolder) -> tuple[float | None, str | None]:
         return None, str(err)
 
 
-def _repair_recording_quietly(folder: SessionFolder) -> None:
+def _never_started(folder: SessionFolder, timeline) -> bool:
+    """No event, no result and no audio: killed between making the folder and its first event. (A minute
+    old at least: a session starting this instant in another process has not locked its log yet.)"""
+    from voice_trainer.audio.recorder import HEADER_BYTES
+
+    if timeline.events or timeline.skipped or folder.has_result:
+        return False
+    if time.time() - folder.events_path.stat().st_mtime < 60:
+        return False
+    recording = folder.recording_path
+    return not recording.exists() or recording.stat().st_size <= HEADER_BYTES
+
+
+def _tidy_finished(folder: SessionFolder) -> None:
+    """A finished session killed before it closed its recording or gave back its room: complete both."""
     from voice_trainer.audio.recorder import is_complete, repair_wav
 
     try:
@@ -162,3 +182,11 @@ def _repair_recording_quietly(folder: SessionFolder) -> None:
             repair_wav(folder.recording_path)
     except VoiceTrainerError:
         pass  # a finished session with a broken recording is the report's problem, not start-up's
+    if (folder.path / RESERVE_FILE).exists():
+        try:
+            folder.open_log()  # not while it is still closing
+            folder.drop_leftover_reserve()
+        except VoiceTrainerError:
+            pass
+        finally:
+            folder.close()
