@@ -105,9 +105,10 @@ def _recover(folder: SessionFolder) -> RecoveredSession | None:
     before its first event (nothing in it) is removed without a word."""
     try:
         timeline = folder.read()
-        if _never_started(folder, timeline):
-            folder.discard()
-            return None
+        if _nothing_in_it(folder, timeline):
+            if time.time() - folder.events_path.stat().st_mtime >= 60:
+                folder.discard()  # killed between making the folder and its first event
+            return None  # else a session starting this instant in another process, not locked yet
         started = folder.started(timeline.events)
         result = folder.rebuild_result()
     except Exception as err:  # noqa: BLE001 - one odd folder must not stop start-up or the other recoveries
@@ -160,14 +161,11 @@ def _repair_recording(folder: SessionFolder) -> tuple[float | None, str | None]:
         return None, str(err)
 
 
-def _never_started(folder: SessionFolder, timeline) -> bool:
-    """No event, no result and no audio: killed between making the folder and its first event. (A minute
-    old at least: a session starting this instant in another process has not locked its log yet.)"""
+def _nothing_in_it(folder: SessionFolder, timeline) -> bool:
+    """No event, no result and no audio."""
     from voice_trainer.audio.recorder import HEADER_BYTES
 
     if timeline.events or timeline.skipped or folder.has_result:
-        return False
-    if time.time() - folder.events_path.stat().st_mtime < 60:
         return False
     recording = folder.recording_path
     return not recording.exists() or recording.stat().st_size <= HEADER_BYTES
