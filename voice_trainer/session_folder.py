@@ -24,7 +24,7 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from voice_trainer.errors import DiskFull, SessionError, room_advice, room_problem
 from voice_trainer.events import Event, SessionEnded, SessionStarted, Turn, from_json, to_json, turns_from
@@ -160,7 +160,7 @@ class SessionFolder:
         self._fd: int | None = None
         self._appended = False
         self._reserve: Path | None = None
-        self._when_full: list = []
+        self._when_full: list[Callable[[], None]] = []
         self.full: DiskFull | None = None  # the disk filled: the room set aside is being used up
 
     @classmethod
@@ -399,7 +399,7 @@ class SessionFolder:
             os.ftruncate(fd, size)  # no half line: the log stays as it was (shrinking needs no room)
             raise
 
-    def when_full(self, callback) -> None:
+    def when_full(self, callback: Callable[[], None]) -> None:
         """`callback()` once, as soon as a write finds the disk full (the recorder stops, leaving the
         room set aside to the session's end)."""
         self._when_full.append(callback)
@@ -432,11 +432,13 @@ class SessionFolder:
     def _set_aside(self) -> None:
         """Take RESERVE_BYTES of the disk for the session's end. DiskFull when the disk has not that much."""
         path = self.path / RESERVE_FILE
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = None
         try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             os.posix_fallocate(fd, 0, RESERVE_BYTES)
         except OSError as err:
-            os.close(fd)
+            if fd is not None:
+                os.close(fd)
             path.unlink(missing_ok=True)
             if err.errno == errno.EFBIG:
                 return  # a file size limit, not a full disk: room set aside would not help

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -195,3 +196,39 @@ def test_disk_full_while_the_customer_is_recorded_keeps_a_playable_recording(hea
         filler.unlink()
         (row,) = listed_quietly(data_dir)
         assert row["interrupted"] is True
+
+
+RECORD_UNTIL_FULL = """
+import sys
+import numpy as np
+from voice_trainer.audio.chunk import AudioChunk
+from voice_trainer.audio.recorder import SessionRecorder
+from voice_trainer.errors import DiskFull
+
+recorder = SessionRecorder(sys.argv[1], hold_ms=0, write_every_ms=20)
+tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(320) / 16000) * 32767).astype("<i2")
+raised = 0
+for n in range(500):  # 10 s of both sides; the file may hold far less
+    chunk = AudioChunk.from_samples(tone, 16000, 20.0 * n)
+    try:
+        recorder.add_mic(chunk)
+        recorder.add_customer(chunk)
+    except DiskFull as full:
+        raised += 1
+        message = str(full)
+print(raised, recorder.close(), message)
+"""
+
+
+def test_a_recording_that_hits_the_limit_mid_frame_is_cut_to_its_last_whole_frame(tmp_path):
+    recording = tmp_path / "recording.wav"
+    limit = HEADER_BYTES + 4 * 16000 + 2  # one second of stereo 16-bit frames and half a frame more
+    child = subprocess.run([sys.executable, "-c", RECORD_UNTIL_FULL, str(recording)], capture_output=True, text=True,
+                           timeout=120, preexec_fn=file_size_limit(limit))
+    assert child.returncode == 0, child.stderr
+    raised, duration_s, message = child.stdout.split(" ", 2)
+    assert raised == "1"  # said once; what came after was dropped quietly
+    assert message.startswith(f"{recording}: the file size limit (ulimit -f) reached while recording; "
+                              "the recording stops at 0:01")
+    assert recording.stat().st_size == HEADER_BYTES + 4 * 16000 and float(duration_s) == 1.0
+    assert assert_playable(recording) == 1.0
