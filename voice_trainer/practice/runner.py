@@ -336,14 +336,10 @@ def _finish_files(call: _Call, say: Print, full: DiskFull | None) -> DiskFull | 
         if full is None and not isinstance(err, DiskFull):
             say(f"the transcript could not be written: {err}")
         full = full or (err if isinstance(err, DiskFull) else None)
-    try:
-        from voice_trainer.trainer.library import Library
+    if full is None:
+        from voice_trainer.trainer.publish import after_call
 
-        with Library(call.data_dir) as library:
-            library.index(session.folder.path)
-    except (VoiceTrainerError, OSError) as err:
-        if full is None:
-            say(f"the session library was not updated ({err}); `voice-trainer sessions list` will pick it up")
+        after_call(call.data_dir, session.folder.path, say)  # indexed here, published to the centre if there is one
     return full
 
 
