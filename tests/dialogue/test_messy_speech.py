@@ -147,3 +147,43 @@ def test_a_denied_ending_does_not_end_the_call(classifier, text):
 )
 def test_customer_like_statements_and_can_you_hear_me_are_no_moves(classifier, text):
     assert classifier.classify(text).moves == ()
+
+
+@pytest.mark.parametrize(
+    "lang,text",
+    [
+        ("ru", "ну конечно за полгода ни одного разрыва просто чудо"),
+        ("ru", "да вам повезло как никому"),
+        ("ru", "ага а я папа римский"),
+        ("ru", "ну а что вы хотите бывает"),
+        ("en", "oh sure five flawless months in a row"),
+        ("en", "what do you expect these things happen"),
+    ],
+)
+def test_ironic_agreement_wonder_and_shrugs_are_mockery(lang, text):
+    from voice_trainer.dialogue.understanding import MoveClassifier
+    from voice_trainer.scenario.loader import load
+
+    result = MoveClassifier(load("razryv", lang).data.moves, lang).classify(text)
+    assert "mock" in result.moves
+    assert "apologize" not in result.moves and "confirm_no_drops" not in result.moves
+
+
+@pytest.mark.parametrize(
+    "lang,text,move",
+    [
+        ("ru", "вы хоть понимаете как компьютер работает", "rude"),
+        ("ru", "что за глупый вопрос", "rude"),
+        ("en", "do you even know how a router works", "rude"),
+        ("ru", "извините за глупый вопрос а какой у вас модем", "ask_modem"),
+        ("en", "that's not funny at all i'm sorry", "apologize"),
+    ],
+)
+def test_condescension_is_rude_and_self_deprecation_is_not(lang, text, move):
+    from voice_trainer.dialogue.understanding import MoveClassifier
+    from voice_trainer.scenario.loader import load
+
+    result = MoveClassifier(load("razryv", lang).data.moves, lang).classify(text)
+    assert move in result.moves
+    if move != "rude":
+        assert "rude" not in result.moves

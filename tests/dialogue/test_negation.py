@@ -103,3 +103,46 @@ def test_a_denied_move_does_not_fire_in_english(text, move):
 )
 def test_a_negation_that_is_part_of_the_move_or_of_another_clause_keeps_it(classifier, text, move):
     assert move in classifier.classify(text).moves
+
+
+@pytest.mark.parametrize(
+    "classifier,text,move",
+    [
+        # A set phrase right after the speaker's own negation is said negated.
+        (RU, "я не кладу трубку", "end_call"),
+        (RU, "я не завершаю разговор мы еще не закончили", "end_call"),
+        (RU, "это не наша вина а погода", "apologize"),
+        (EN, "i'm not hanging up on you", "end_call"),
+        (EN, "it isn't our fault at all", "apologize"),
+        # A refusal covers the infinitive's own phrase: the contract after "зачитывать" is refused too.
+        (RU, "я не буду вам зачитывать договор", "cite_contract"),
+        (RU, "не стану я вам цитировать пункты договора", "cite_contract"),
+        (EN, "we won't read you the contract", "cite_contract"),
+        # "Not what matters" sets its subject aside.
+        (RU, "договор тут не главное", "cite_contract"),
+        (EN, "the contract isn't what matters here", "cite_contract"),
+    ],
+)
+def test_a_negated_phrase_or_refused_object_does_not_fire(classifier, text, move):
+    assert move not in classifier.classify(text).moves
+
+
+@pytest.mark.parametrize(
+    "classifier,text,move",
+    [
+        # A negated request to the listener is the move itself, not its negation.
+        (RU, "не смешите меня", "mock"),
+        (RU, "не морочьте мне голову", "rude"),
+        (RU, "не переживайте мы все исправим", "reassure"),
+        (EN, "don't be ridiculous", "rude"),
+        (EN, "please don't worry we're on it", "reassure"),
+        # Intensifying negations keep the move.
+        (EN, "i can't apologize enough for this", "apologize"),
+        (RU, "нет нет простите нас пожалуйста за эти неудобства", "apologize"),
+        # A negated question about his habits is still the question.
+        (RU, "вы не выключаете компьютер на ночь", "ask_pc_always_on"),
+        (EN, "do you not switch the computer off at night", "ask_pc_always_on"),
+    ],
+)
+def test_a_negation_that_belongs_to_the_move_keeps_it(classifier, text, move):
+    assert move in classifier.classify(text).moves

@@ -38,6 +38,9 @@ NEGATION_PASSES = frozenset({
     "will", "be", "going", "to", "you", "i", "we", "want", "really", "even", "at", "all",
 })
 NEGATION_REACH = 3
+# "нет" stands on its own as a reply ("нет, простите за неудобства"); it negates what exists ("нет
+# необходимости"), which the denial frames cover, not the next word.
+_NEGATES_NEXT = NEGATIONS - {"нет"}
 
 
 def negated_positions(tokens: list[Token] | tuple[Token, ...]) -> tuple[bool, ...]:
@@ -47,13 +50,42 @@ def negated_positions(tokens: list[Token] | tuple[Token, ...]) -> tuple[bool, ..
         negated = False
         for j in range(i - 1, max(-1, i - 1 - NEGATION_REACH), -1):
             surface = tokens[j].surface
-            if surface in NEGATIONS and not (j + 1 < len(tokens) and tokens[j + 1].surface in POLITE_AFTER_NEGATION):
+            if surface in _NEGATES_NEXT and not (j + 1 < len(tokens) and tokens[j + 1].surface in POLITE_AFTER_NEGATION):
                 negated = True
                 break
             if surface not in NEGATION_PASSES:
                 break
         flags.append(negated)
     return tuple(flags)
+
+
+# A set phrase said right after a plain negation is said negated ("я не кладу трубку", "это не наша вина",
+# "I'm not hanging up"): a pattern of one group (a phrase, not words gathered from around the turn) does not
+# count there. Not a negated request to the listener, which is itself what is said ("не смешите меня",
+# "не говорите глупостей", "don't be ridiculous", "do not waste my time"); not "нет"/"no" (mostly a reply of
+# their own: "нет, извините"); not the forms that intensify ("I can't apologise enough").
+_EN_PHRASE_NEGATIONS = frozenset({"not", "never", "don't", "dont", "didn't", "didnt", "won't", "wont", "isn't", "isnt",
+                                  "aren't", "arent", "wasn't", "wasnt", "doesn't", "doesnt"})
+# An English negation is the speaker's own ("I'm not hanging up", "it isn't our fault") when a subject says it.
+_EN_SAYERS = frozenset({"i", "i'm", "im", "we", "we're", "were", "we'll", "it", "it's", "its", "that", "that's", "thats",
+                        "this", "is", "am", "are", "was", "he", "she", "they", "you're", "youre", "you"})
+
+
+def negates_phrase_at(tokens: list[Token] | tuple[Token, ...], start: int) -> bool:
+    """Whether the phrase starting at tokens[start] is said under a plain negation of the speaker's own."""
+    if start == 0:
+        return False
+    first, before = tokens[start], tokens[start - 1].surface
+    if first.surface in NEGATIONS or first.surface in POLITE_AFTER_NEGATION:
+        return False
+    if before == "не":
+        return not ({"impr", "2per"} & first.grammemes)
+    if before in _EN_PHRASE_NEGATIONS:
+        k = start - 2
+        if k >= 0 and tokens[k].surface in {"do", "does", "did", "will", "would", "could", "can"}:
+            k -= 1  # "I do not accept", "we will not…"
+        return k >= 0 and tokens[k].surface in _EN_SAYERS
+    return False
 
 
 # Scope kinds. SAYING: what follows, to the end of the clause ("я не намекаю, что вы круглые сутки в сети").
@@ -94,7 +126,7 @@ _RU = _frames({
     REFUSING: ["не буду|будем|стану|станем|собираюсь|собираемся"],
     BEFORE: [
         "ни|не при чем", "ни|не причем", "не важно|важна|важен|важны", "неважно|неважна|неважен|неважны",
-        "не имеет значения", "не играет роли", "в сторону",
+        "не имеет значения", "не играет роли", "не главное|главная|главный|главное", "не то что важно", "в сторону",
         "речь не идет", "не идет речь", "не о том речь",
     ],
 })
@@ -114,7 +146,7 @@ _EN = _frames({
         "we are not going|gonna to", "i|we won't|wont|refuse", "i|we will not",
     ],
     BEFORE: [
-        "aside", "doesn't|doesnt matter", "does not matter", "is irrelevant", "isn't|isnt the point",
+        "aside", "isn't|isnt|not what matters|counts", "is not what matters|counts", "doesn't|doesnt matter", "does not matter", "is irrelevant", "isn't|isnt the point",
         "is not the point", "beside the point", "not important",
         "has|have|had nothing to do with it|this|that|anything",
     ],
@@ -180,14 +212,39 @@ def _scope(tokens, start: int, end: int, kind: str) -> range:
 
 def _refused(tokens, end: int) -> range:
     """From the frame to the infinitive it governs, over pronouns and adverbs ("не буду я вам про договор
-    **рассказывать**"); nothing if a clause break or a finite verb comes first ("не буду, давайте…")."""
+    **рассказывать**"), and the infinitive's own phrase after it; nothing if a clause break or a finite verb
+    comes first ("не буду, давайте…")."""
     for i in range(end, min(len(tokens), end + DOING_REACH)):
         t = tokens[i]
         if _is_infinitive(t):
-            return range(end, i + 1)
+            return range(end, _object_end(tokens, i + 1))
         if t.surface in _SCOPE_ENDS or t.surface in NEGATIONS or _is_finite_verb(t):
             break
     return range(end, end)
+
+
+_BEFORE_OBJECT = frozenset({"PREP", "ADJF", "PRTF", "NPRO", "NUMR", "ADVB", "PRCL"})
+
+
+def _object_end(tokens, first: int) -> int:
+    """Where the noun phrase an infinitive governs ends ("зачитывать вам **пункты договора**"): over
+    prepositions, pronouns and adjectives to its first noun, then nouns in the genitive that hang on it.
+    No noun within reach: nothing ("не буду вас задерживать | всего доброго")."""
+    i = first
+    while i < len(tokens) and i - first < DOING_REACH:
+        t = tokens[i]
+        if t.surface in _SCOPE_ENDS or t.surface in NEGATIONS:
+            break
+        if "NOUN" in t.grammemes:
+            i += 1
+            while i < len(tokens) and "gent" in tokens[i].grammemes and (
+                    "NOUN" in tokens[i].grammemes or "ADJF" in tokens[i].grammemes):
+                i += 1
+            return i
+        if not (_BEFORE_OBJECT & t.grammemes):
+            break
+        i += 1
+    return first
 
 
 def _ends_scope(tokens, first: int, i: int, kind: str) -> bool:

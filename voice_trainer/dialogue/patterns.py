@@ -27,7 +27,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from voice_trainer.dialogue.fillers import without_fillers
-from voice_trainer.dialogue.negation import denials, negated_positions
+from voice_trainer.dialogue.negation import denials, negated_positions, negates_phrase_at
 from voice_trainer.dialogue.sounds import SOUND_KEYS, allowed_sound_distance, same_onset, sound_distance
 from voice_trainer.dialogue.text import CLAUSE_BREAKS, Lemmatizer, Token
 from voice_trainer.scenario.patterns import Pattern, PatternError, Word, parse_pattern
@@ -294,6 +294,8 @@ class CompiledPattern:
         self._at_end = lexicon.at_end
         self.max_span = pattern.max_span or max_span
         self.ordered = pattern.ordered
+        # A pattern of one group is a set phrase: right after a negation it is said negated ("не кладу трубку").
+        self.phrase = len(self.groups) == 1
         self.words = frozenset(w for group in self.groups for alt in group for w in alt)
         # Alternatives by their first word, so an utterance only tries the ones its words can start.
         self._by_first: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
@@ -317,6 +319,8 @@ class CompiledPattern:
                 starts = sorted(set(starts) | set(u.where_heard.get(first, ())))
             for start in starts:
                 if start and first in self._at_start:
+                    continue
+                if self.phrase and not despite_negation and negates_phrase_at(u.tokens, start):
                     continue
                 for g, alt in self._by_first[first]:
                     end = start + len(alt) - 1
