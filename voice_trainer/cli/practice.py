@@ -1,4 +1,4 @@
-"""CLI commands: practice, classify, scenario check / graph."""
+"""CLI commands: practice, classify."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from voice_trainer.cli.app import app, scenario_app
+from voice_trainer.cli.app import app
 from voice_trainer.cli.options import DataDir, InputDevice, Model, ScenarioLang, ScenarioName
 from voice_trainer.cli.render import conversation_printer, debrief_text, partial_printer, ui
 from voice_trainer.errors import UsageError
@@ -34,6 +34,7 @@ def practice(
     persona: Optional[str] = typer.Option(None, "--persona", help="Customer persona (e.g. reasonable, stubborn)."),
     policy: Optional[str] = typer.Option(None, "--policy", help="Company policy (e.g. keep_client, let_go)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed for the customer's choices (same seed, same call)."),
+    case: Optional[str] = typer.Option(None, "--case", help="Play this case of the scenario (its `cases`); picks a seed that gives it."),
     trainee: str = typer.Option("", "--trainee", help="Trainee name, stored with the session."),
     data_dir: DataDir = None,
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON on the last line of stdout."),
@@ -67,6 +68,8 @@ def practice(
 
         start_engine_early()  # overlaps loading the scenario
     loaded = _load_scenario(scenario, lang)
+    if case is not None:
+        seed = _seed_for_case(loaded.data, case, seed)
     settings = PracticeSettings(
         scenario=scenario, lang=loaded.lang, persona=persona, policy=policy, seed=seed, trainee=trainee,
         data_dir=data_dir or default_data_dir(),
@@ -116,6 +119,25 @@ def _load_scenario(name: str, lang: str):
     from voice_trainer.scenario.loader import load
 
     return load(name, lang)
+
+
+def _seed_for_case(data, case: str, seed: int | None) -> int:
+    """A seed whose call is `case`: `seed` itself if it is one, else a fresh one."""
+    import secrets
+
+    from voice_trainer.dialogue.cases import pick_case, seed_for_case
+
+    if case not in data.cases:
+        known = ", ".join(data.cases) or "none (the scenario has no 'cases')"
+        raise UsageError(f"--case {case!r}: no such case; cases are: {known}")
+    if seed is not None:
+        if pick_case(data, seed) != case:
+            raise UsageError(f"--seed {seed} plays case {pick_case(data, seed)!r}, not {case!r}; give one of the two")
+        return seed
+    found = seed_for_case(data, case, start=secrets.randbelow(2**31))
+    if found is None:
+        raise UsageError(f"--case {case!r}: no seed found for it; give it a weight above 0")
+    return found
 
 
 def _words_file(path: Path) -> tuple[str, ...]:
@@ -170,35 +192,3 @@ def classify(
         else:
             top = ", ".join(f"{k} {v:.2f}" for k, v in list(scores.items())[:5])
             print(f"{' + '.join(moves)}\t({top})\t{utterance}")
-
-
-@scenario_app.command("check")
-def scenario_check(files: list[Path] = typer.Argument(..., help="Scenario files to validate.")) -> None:
-    """Validate scenario files; every problem is reported with file, line and key path."""
-    from voice_trainer.scenario.loader import load_file
-
-    for file in files:
-        s = load_file(file)
-        d = s.data
-        print(f"{file}: ok ({d.scenario}, {d.language}: {len(d.moves)} moves, {len(d.states)} states, "
-              f"{len(d.endings)} endings, {len(d.rules)} rules)")
-
-
-@scenario_app.command("graph")
-def scenario_graph(
-    file: Path = typer.Argument(..., help="Scenario file."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the Mermaid diagram here (default: stdout)."),
-) -> None:
-    """Write the scenario's state diagram as Mermaid."""
-    from voice_trainer.dialogue.machine import mermaid
-    from voice_trainer.scenario.loader import load_file
-
-    diagram = mermaid(load_file(file).data)
-    if output:
-        try:
-            output.write_text(diagram, encoding="utf-8")
-        except OSError as err:
-            raise UsageError(f"{output}: cannot write the diagram ({err.strerror}); check the folder exists") from None
-        print(f"wrote {output}")
-    else:
-        print(diagram)
