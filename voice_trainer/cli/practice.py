@@ -51,11 +51,23 @@ def practice(
     ),
     mute: bool = typer.Option(False, "--mute", help="Don't voice the customer."),
     speak: bool = typer.Option(False, "--speak", help="Voice the customer in --script runs too."),
+    matrix: bool = typer.Option(
+        False, "--matrix", help="Play the --script against every persona x policy (x case): a table of endings and "
+        "scores (with --json, rows as JSON on the last line). Nothing is recorded."
+    ),
 ) -> None:
     """Practise a call with the simulated customer: by voice when a microphone and a speech model are present."""
     from voice_trainer.practice.runner import run_practice
     from voice_trainer.practice.text import prompted_lines, script_lines
 
+    if matrix:
+        if script is None or replies or more_replies:
+            raise UsageError("--matrix plays one --script FILE against every persona and policy; give --script "
+                             "(not --replies)")
+        if persona or policy or case:
+            raise UsageError("--matrix plays every persona, policy and case; leave out --persona, --policy and --case")
+        _print_matrix(_load_scenario(scenario, lang), script, seed, json_out)
+        return
     files = [*(replies or []), *(more_replies or [])]
     if more_replies and not replies:
         raise UsageError(f"unexpected argument {str(more_replies[0])!r}; replay files go after --replies")
@@ -119,6 +131,27 @@ def _load_scenario(name: str, lang: str):
     from voice_trainer.scenario.loader import load
 
     return load(name, lang)
+
+
+def _print_matrix(loaded, script: Path, seed: int | None, json_out: bool) -> None:
+    from voice_trainer.practice.matrix import play_matrix
+    from voice_trainer.practice.text import script_lines
+
+    rows = play_matrix(loaded.data, script_lines(script), seed=seed if seed is not None else 0)
+    with_cases = bool(loaded.data.cases)
+    header = ["persona", "policy", *(["case"] if with_cases else []), "seed", "outcome", "score", "turns", "anger",
+              "penalties", "missed"]
+    table = [header] + [
+        [r.persona, r.policy, *([r.case or ""] if with_cases else []), str(r.seed),
+         r.outcome + ("" if r.success else " (failed)"), str(r.score), str(r.turns), f"{r.final_anger:g}",
+         ",".join(r.penalties) or "-", ",".join(r.missed) or "-"]
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
+    for row in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1], flush=True)
+    if json_out:
+        print(json.dumps([r.to_json() for r in rows], ensure_ascii=False), flush=True)
 
 
 def _seed_for_case(data, case: str, seed: int | None) -> int:
