@@ -1,4 +1,4 @@
-"""CLI commands: practice, classify."""
+"""CLI command: practice."""
 
 from __future__ import annotations
 
@@ -198,30 +198,3 @@ def _reader(interactive: bool, prompt: str):
         return line
 
     return ask
-
-
-@app.command()
-def classify(
-    texts: list[str] = typer.Argument(..., help="Utterances to classify; '-' reads one per line from stdin."),
-    scenario: ScenarioName = "razryv",
-    lang: ScenarioLang = "ru",
-    json_out: bool = typer.Option(False, "--json", help="One JSON object per utterance."),
-) -> None:
-    """Show which trainee moves an utterance makes, with scores."""
-    from voice_trainer.dialogue.understanding import UNKNOWN, MoveClassifier
-
-    loaded = _load_scenario(scenario, lang)
-    classifier = MoveClassifier(loaded.data.moves, loaded.lang)
-    from_stdin = texts == ["-"]
-    utterances = (line.rstrip("\n") for line in sys.stdin) if from_stdin else iter(texts)
-    for utterance in utterances:
-        if from_stdin and not utterance.strip():
-            continue
-        result = classifier.classify(utterance)
-        moves = list(result.moves) or [UNKNOWN]
-        scores = {k: v for k, v in sorted(result.scores.items(), key=lambda kv: -kv[1]) if v > 0}
-        if json_out or from_stdin:
-            print(json.dumps({"text": utterance, "moves": moves, "scores": scores}, ensure_ascii=False), flush=True)
-        else:
-            top = ", ".join(f"{k} {v:.2f}" for k, v in list(scores.items())[:5])
-            print(f"{' + '.join(moves)}\t({top})\t{utterance}")
