@@ -118,3 +118,10 @@ def test_classify_usage_mistakes_are_one_line(args, says, scenario_file, labelle
     done = run("classify", "--scenario", scenario_file, *args)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr and says in done.stderr
+
+
+def test_explain_says_when_all_groups_are_there_but_too_far_apart(scenario_file):
+    done = run("classify", "--scenario", scenario_file, "--explain",
+               "your order came in the summer and then we are going to look at the number")
+    assert done.returncode == 0, done.stderr
+    assert 'moves.ask_order.patterns.0 "order + number|id|reference" found all 2 groups, but not close enough' in done.stdout

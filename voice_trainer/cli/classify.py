@@ -143,8 +143,9 @@ def _not_made_lines(not_made, words: tuple[str, ...]) -> list[str]:
     out = []
     if not_made.nearest is not None:
         n = not_made.nearest
-        out.append(f"{not_made.move} not made: nearest {n.source.path} {_quoted(n.source.text)} found "
-                   f"{n.groups_found} of {n.groups_needed} groups, missing {' and '.join(map(_quoted, n.missing))}"
+        found = (f"found {n.groups_found} of {n.groups_needed} groups, missing {' and '.join(map(_quoted, n.missing))}"
+                 if n.missing else f"found all {n.groups_needed} groups, but not close enough together (see '~N')")
+        out.append(f"{not_made.move} not made: nearest {n.source.path} {_quoted(n.source.text)} {found}"
                    + (f", on {_marked(words, n.words)}" if n.words else ""))
     for c in not_made.cancelled:
         reason = {"reject": f"rejected by {c.by.path} {_quoted(c.by.text)}" if c.by else "rejected",
