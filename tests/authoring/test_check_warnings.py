@@ -51,6 +51,14 @@ TRAPS = {
         "en", replace("    to: explaining\n\n", "    to: explaining\n  - from: finding\n    when: {done: [ask_order, ask_address], anger_below: 90}\n    to: explaining\n\n"),
         [("auto.1", "this auto rule can never fire: auto[0]", "  - from: finding\n    when: {done:")],
     ),
+    # The customer only gets to `explaining` once both questions were asked: asked again, a question is
+    # "already answered" before any rule is tried.
+    "rule_after_its_move_counts_no_more": (
+        "en", replace("  - on: ask_order\n    from: \"*\"\n", "  - on: ask_order\n    from: explaining\n    say: answer_order\n"
+                      "  - on: ask_order\n    from: \"*\"\n"),
+        [("rules.5", "this rule can never fire: the customer gets to explaining only after 'ask_order' was done",
+          "  - on: ask_order\n    from: explaining")],
+    ),
     "line_never_said": (
         "en", replace("  greet_reply:\n", "  spare_line:\n    - \"Nobody says this.\"\n  greet_reply:\n"),
         [("lines.spare_line", "line 'spare_line' is never said", "  spare_line:")],

@@ -41,7 +41,8 @@ def find_traps(s: ScenarioFile, path: Path | None = None, lemma_traps: LemmaTrap
     """Every trap in `s`; `lemma_traps` finds pattern words that match unrelated words (the understanding
     engine's lexicon knows how words match, so the caller passes it in)."""
     traps: list[Problem] = []
-    for check in (_shadowed_rules, _shadowed_auto_rules, _unused_lines, _persona_line_keys, _unhandled_moves):
+    for check in (_shadowed_rules, _shadowed_auto_rules, _rules_after_their_move, _unused_lines, _persona_line_keys,
+                  _unhandled_moves):
         traps += list(check(s))
     if lemma_traps is not None:
         traps += list(_lemma_traps(lemma_traps(s.moves, s.language)))
@@ -162,6 +163,29 @@ def _rules_named(rules: list[Any], indexes: list[int], kind: str = "rules") -> s
     return ", ".join(described)
 
 
+def _rules_after_their_move(s: ScenarioFile) -> Iterator[Problem]:
+    """A rule on a move that counts once, from states the customer only reaches once it was done: there the
+    move is "repeated" (or "already answered") before any rule is tried."""
+    for j, rule in enumerate(s.rules):
+        moves = names(rule.on)
+        dead = [m for m in moves if m in s.moves and _once(s, m)
+                and not set(_states(s, rule.from_)) & set(reachable_states(s, without=m))]
+        if not dead or len(dead) < len(moves):
+            continue
+        where = ", ".join(_states(s, rule.from_))
+        yield ("rules", j), (
+            f"this rule can never fire: the customer gets to {where} only after {_quoted(dead)} "
+            f"{'was' if len(dead) == 1 else 'were'} done, and {'it counts' if len(dead) == 1 else 'they count'} "
+            "once (made again, it is reactions.repeated or already_answered); give the move 'repeatable: 2' "
+            "or remove the rule"
+        )
+
+
+def _once(s: ScenarioFile, move: str) -> bool:
+    spec = s.moves[move]
+    return spec.repeatable == 1 and spec.kind != "conduct"
+
+
 # -- lines -------------------------------------------------------------------------------------------------
 
 
@@ -222,7 +246,8 @@ def reachable_states(s: ScenarioFile, without: str | None = None) -> list[str]:
         return []
     edges: dict[str, set[str]] = {}
     for rule in [*s.rules, *s.auto]:
-        if without is not None and isinstance(rule, Rule) and rule.counts and without in names(rule.on):
+        if without is not None and ((isinstance(rule, Rule) and rule.counts and without in names(rule.on))
+                                    or _needs(rule.when, without)):
             continue
         if rule.to in s.states:
             for source in _states(s, rule.from_):
@@ -237,12 +262,23 @@ def reachable_states(s: ScenarioFile, without: str | None = None) -> list[str]:
     return [name for name in s.states if name in seen]
 
 
+def _needs(c: Conditions | None, move: str) -> bool:
+    """The conditions can only hold once `move` was done."""
+    if c is None:
+        return False
+    if move in (c.done or ()) or (c.done_in is not None and c.done_in.move == move):
+        return True
+    if c.done_count is not None and len(set(c.done_count.moves) - {move}) < c.done_count.at_least:
+        return True
+    return bool(c.any_of) and all(_needs(alt, move) for alt in c.any_of)
+
+
 def _unhandled_moves(s: ScenarioFile) -> Iterator[Problem]:
     reachable = reachable_states(s)
     for move, spec in s.moves.items():
         handled = {state for r in s.rules if move in names(r.on) for state in _states(s, r.from_)}
         # Where the move has surely been done, a move made once only is "repeated" or "already answered" again.
-        once = spec.repeatable == 1 and spec.kind != "conduct"
+        once = _once(s, move)
         before = set(reachable_states(s, without=move)) if once else set(reachable)
         missing = [state for state in reachable if state not in handled and state in before]
         taken = len(reachable) - len(missing)
