@@ -67,6 +67,8 @@ class Evidence:
     weight: float  # the summed weight of the move's example words found
     positions: tuple[int, ...]  # where they were found
     share_of_turn: float = 0.0  # the share of the utterance's own weight they make up
+    # Its key word was said under a negation ("я не могу обещать сто мегабит"): the move is denied, not made.
+    negated: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,22 +146,27 @@ class ExampleIndex:
         """For each of `moves`, the weight of its examples' words the utterance holds (each word once, its best
         reading), and where: the sum of what the utterance says for that move."""
         found: dict[str, dict[str, tuple[float, int]]] = {m: {} for m in moves}
+        refused: dict[str, float] = {}  # the heaviest move word said under a negation the examples don't have
         for p, token in enumerate(tokens):
             if denied and denied[p]:
                 continue
             for lemma, sim in self._token_related(token):
                 for move, weight, negated_there in self._owners.get(lemma, ()):
-                    if move not in found or negated[p] and not negated_there:
+                    if move not in found:
                         continue
                     value = weight * sim
-                    if value > found[move].get(lemma, (0.0, p))[0]:
+                    if negated[p] and not negated_there:
+                        refused[move] = max(refused.get(move, 0.0), value)
+                    elif value > found[move].get(lemma, (0.0, p))[0]:
                         found[move][lemma] = (value, p)
         weights = [self._token_weight(t) for t in tokens]
         turn = sum(weights) or 1.0
         out = {}
         for m, words in found.items():
             positions = tuple(sorted({p for _, p in words.values()}))
-            out[m] = Evidence(sum(v for v, _ in words.values()), positions, sum(weights[p] for p in positions) / turn)
+            heaviest = max((v for v, _ in words.values()), default=0.0)
+            out[m] = Evidence(sum(v for v, _ in words.values()), positions, sum(weights[p] for p in positions) / turn,
+                              negated=refused.get(m, 0.0) >= max(heaviest, 1.0))
         return out
 
     def _token_weight(self, token: Token) -> float:

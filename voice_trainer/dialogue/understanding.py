@@ -303,7 +303,9 @@ class MoveClassifier:
         negated = self._negated(move, u)
         best = max((0.5 * m.groups_found / m.groups_total for m in matches if m.groups_total > 1), default=0.0)
         position = None
-        if evidence is not None:
+        if evidence is not None and evidence.negated:
+            negated = True
+        elif evidence is not None:
             match = self._examples.best(move.name, u.tokens, u.negated, u.denied)
             if match is not None:
                 best = max(best, match.similarity)
