@@ -45,9 +45,14 @@ def classify(
         return
     from_stdin = texts == ["-"]
     utterances = (line.rstrip("\n") for line in sys.stdin) if from_stdin else iter(texts or [])
-    for utterance in utterances:
+    from voice_trainer.practice.text import MAX_REPLY_CHARS, too_long
+
+    for number, utterance in enumerate(utterances, 1):
         if from_stdin and not utterance.strip():
             continue
+        if len(utterance) > MAX_REPLY_CHARS:  # refused, not cut: a classification of part of it would mislead
+            where = f"stdin:{number}" if from_stdin else f"utterance {number}"
+            raise UsageError(f"{where}: {too_long(utterance)}; classify one reply at a time")
         if explain:
             explanation = classifier.explain(utterance)
             if json_out:
