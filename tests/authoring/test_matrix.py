@@ -29,14 +29,16 @@ def test_matrix_table_has_a_row_per_persona_and_policy(tmp_path):
                                     str(row["score"]) if row["success"] else "(failed)"]
 
 
-@pytest.mark.parametrize("persona,policy", [("reasonable", "visit_free"), ("stubborn", "check_first")])
-def test_a_matrix_row_is_what_that_single_call_gives(persona, policy, tmp_path):
+@pytest.mark.parametrize("persona,policy,case", [("reasonable", "visit_free", "line_faulty"),
+                                                 ("stubborn", "check_first", "line_fine")])
+def test_a_matrix_row_is_what_that_single_call_gives(persona, policy, case, tmp_path):
     script = SCRIPTS / "speed" / "en" / "good_line_check.txt"
     matrix = run("practice", "--matrix", "--script", script, "--scenario", "speed", "--lang", "en", "--seed", "5",
                  "--json")
     assert matrix.returncode == 0, matrix.stderr
-    row = next(r for r in last_json(matrix.stdout) if (r["persona"], r["policy"]) == (persona, policy))
-    single = run("practice", "--text", "--script", script, "--scenario", "speed", "--lang", "en", "--seed", "5",
+    row = next(r for r in last_json(matrix.stdout) if (r["persona"], r["policy"], r["case"]) == (persona, policy, case))
+    single = run("practice", "--text", "--script", script, "--scenario", "speed", "--lang", "en", "--seed", row["seed"],
+                 "--case", case,
                  "--persona", persona, "--policy", policy, "--json", "--mute", "--data-dir", tmp_path / "data")
     assert single.returncode == 0, single.stderr
     result = last_json(single.stdout)
