@@ -97,25 +97,39 @@ def test_explain_json(scenario_file):
 @pytest.mark.parametrize("rows,says", [
     ("apologise\tsorry\n", ":1: unknown move apologise"),
     ("apologize sorry\n", ":1: expected 'moves<TAB>utterance'"),
+    ("apologize\tsorry\napologize    sorry\n", ":2: expected 'moves<TAB>utterance'"),
     ("# nothing yet\n", "no labelled rows"),
+    ("", "no labelled rows"),
+    (b"apologize\tsorry\n\xd0\xcf\x11\xe0 binary\n", ":2: not UTF-8 text (byte 0xd0)"),
 ])
 def test_eval_of_a_bad_file_is_one_line(rows, says, scenario_file, tmp_path):
     path = tmp_path / "bad.tsv"
-    path.write_text(rows, encoding="utf-8")
+    path.write_bytes(rows if isinstance(rows, bytes) else rows.encode("utf-8"))
     done = run("classify", "--scenario", scenario_file, "--eval", path)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert says in done.stderr
 
 
+def test_eval_reads_a_set_saved_with_a_byte_order_mark(scenario_file, tmp_path):
+    path = tmp_path / "excel.tsv"
+    path.write_bytes("apologize\tsorry about that\r\n".encode("utf-8-sig"))
+    done = run("classify", "--scenario", scenario_file, "--eval", path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "micro-F1 1.000"
+
+
 @pytest.mark.parametrize("args,says", [
     (("--eval", "NOSUCH"), "no such file"),
+    (("--eval", "FOLDER"), "a folder, not a file"),
     (("--eval", "SET", "sorry"), "give no TEXT"),
     ((), "give an utterance"),
 ])
 def test_classify_usage_mistakes_are_one_line(args, says, scenario_file, labelled, tmp_path):
-    args = tuple(str(tmp_path / "nosuch.tsv") if a == "NOSUCH" else str(labelled) if a == "SET" else a for a in args)
+    args = tuple(str(tmp_path / "nosuch.tsv") if a == "NOSUCH" else str(labelled) if a == "SET" else
+                 str(tmp_path) if a == "FOLDER" else a for a in args)
     done = run("classify", "--scenario", scenario_file, *args)
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert done.returncode == 2
     assert "Traceback" not in done.stderr and says in done.stderr
 
@@ -125,3 +139,9 @@ def test_explain_says_when_all_groups_are_there_but_too_far_apart(scenario_file)
                "your order came in the summer and then we are going to look at the number")
     assert done.returncode == 0, done.stderr
     assert 'moves.ask_order.patterns.0 "order + number|id|reference" found all 2 groups, but not close enough' in done.stdout
+
+
+def test_classify_with_a_scenario_that_does_not_exist_is_one_line():
+    done = run("classify", "--scenario", "nosuch", "--lang", "en", "sorry")
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "no scenario named 'nosuch'" in done.stderr

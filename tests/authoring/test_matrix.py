@@ -64,11 +64,23 @@ def test_matrix_covers_every_case_and_records_nothing(tmp_path):
     (("--matrix",), "give --script"),
     (("--matrix", "--script", "SCRIPT", "--persona", "stubborn"), "leave out --persona"),
     (("--matrix", "--script", "NOSUCH"), "no such script file"),
+    (("--matrix", "--script", "EMPTY"), "no replies in it"),
+    (("--matrix", "--script", "BINARY"), "it must be UTF-8 text"),
 ])
 def test_matrix_with_bad_input_is_one_line(args, says, tmp_path):
+    (tmp_path / "empty.txt").write_text("# only a comment\n\n", encoding="utf-8")
+    (tmp_path / "binary.txt").write_bytes(b"\x7fELF\x02\x01\xd0\xcf\x00\x00")
     args = tuple(str(SCRIPTS / "ru" / "good_understood.txt") if a == "SCRIPT" else
-                 str(tmp_path / "nosuch.txt") if a == "NOSUCH" else a for a in args)
+                 str(tmp_path / "nosuch.txt") if a == "NOSUCH" else
+                 str(tmp_path / "empty.txt") if a == "EMPTY" else
+                 str(tmp_path / "binary.txt") if a == "BINARY" else a for a in args)
     done = run("practice", *args)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr and says in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_matrix_with_a_scenario_that_does_not_exist_is_one_line():
+    done = run("practice", "--matrix", "--script", SCRIPTS / "ru" / "good_understood.txt", "--scenario", "nosuch")
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "no scenario named 'nosuch'" in done.stderr

@@ -74,7 +74,8 @@ def _evaluate(classifier, path: Path, json_out: bool) -> None:
     from voice_trainer.dialogue.explain import evaluate, read_rows
 
     if not path.is_file():
-        raise UsageError(f"--eval {path}: no such file; give a labelled set, 'moves<TAB>utterance' per line")
+        what = "a folder, not a file" if path.is_dir() else "no such file"
+        raise UsageError(f"--eval {path}: {what}; give a labelled set, 'moves<TAB>utterance' per line")
     rows = read_rows(path, known=classifier.move_names)
     if not rows:
         raise UsageError(f"--eval {path}: no labelled rows in it; write 'moves<TAB>utterance' per line")

@@ -137,7 +137,10 @@ def _print_matrix(loaded, script: Path, seed: int | None, json_out: bool) -> Non
     from voice_trainer.practice.matrix import play_matrix
     from voice_trainer.practice.text import script_lines
 
-    rows = play_matrix(loaded.data, script_lines(script), seed=seed if seed is not None else 0)
+    replies = script_lines(script)
+    if not replies:
+        raise UsageError(f"{script}: no replies in it; write the trainee's replies, one per line ('#' starts a comment)")
+    rows = play_matrix(loaded.data, replies, seed=seed if seed is not None else 0)
     with_cases = bool(loaded.data.cases)
     header = ["persona", "policy", *(["case"] if with_cases else []), "seed", "outcome", "score", "turns", "anger",
               "penalties", "missed"]
