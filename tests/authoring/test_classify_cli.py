@@ -138,7 +138,18 @@ def test_explain_says_when_all_groups_are_there_but_too_far_apart(scenario_file)
     done = run("classify", "--scenario", scenario_file, "--explain",
                "your order came in the summer and then we are going to look at the number")
     assert done.returncode == 0, done.stderr
-    assert 'moves.ask_order.patterns.0 "order + number|id|reference" found all 2 groups, but not close enough' in done.stdout
+    # order (2nd word) .. number (16th): 15 words, more than the 10 a pattern without '~N' allows
+    assert ('moves.ask_order.patterns.0 "order + number|id|reference" found all 2 groups, but they stretch over 15 '
+            "words and the default allows 10 (raise '~N' or add a pattern)") in done.stdout
+
+
+def test_explain_names_the_limit_a_pattern_sets_with_a_tilde(tmp_path):
+    path = write_scenario(tmp_path, "sample", "en", template_text("sample", "en").replace(
+        '"order + number|id|reference"', '"order + number|id|reference ~3"'))
+    done = run("classify", "--scenario", path, "--explain", "the order has a number")
+    assert done.returncode == 0, done.stderr
+    assert "found all 2 groups, but they stretch over 4 words and '~3' allows 3" in done.stdout
+    assert "ask_order 1.00" in run("classify", "--scenario", path, "--explain", "order number").stdout
 
 
 def test_classify_with_a_scenario_that_does_not_exist_is_one_line():

@@ -4,6 +4,7 @@ moves are understood on a labelled set (--eval)."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Optional
@@ -14,6 +15,7 @@ from voice_trainer.cli.app import app
 from voice_trainer.cli.options import ScenarioLang, ScenarioName
 from voice_trainer.errors import UsageError
 
+DEFAULT_SPAN_WORDS = 10  # the stretch a pattern's groups must fit in without '~N' (dialogue/patterns.py)
 PATTERN_CHARS = 70  # a long pattern is clipped in the text output (--json has it whole)
 
 
@@ -150,7 +152,7 @@ def _not_made_lines(not_made, words: tuple[str, ...]) -> list[str]:
     if not_made.nearest is not None:
         n = not_made.nearest
         found = (f"found {n.groups_found} of {n.groups_needed} groups, missing {' and '.join(map(_quoted, n.missing))}"
-                 if n.missing else f"found all {n.groups_needed} groups, but not close enough together (see '~N')")
+                 if n.missing else f"found all {n.groups_needed} groups, but {_too_far(n)}")
         out.append(f"{not_made.move} not made: nearest {n.source.path} {_quoted(n.source.text)} {found}"
                    + (f", on {_marked(words, n.words)}" if n.words else ""))
     for c in not_made.cancelled:
@@ -166,6 +168,16 @@ def _not_made_lines(not_made, words: tuple[str, ...]) -> list[str]:
     if not out:
         out.append(f"{not_made.move} not made: none of its patterns or examples has a word of this turn")
     return out
+
+
+def _too_far(near) -> str:
+    """How far apart the groups were, against the pattern's limit: what to change it to is then plain."""
+    limit = re.search(r"~\s*(\d+)\s*$", near.source.text)
+    allowed = f"'~{limit.group(1)}' allows {limit.group(1)}" if limit else f"the default allows {DEFAULT_SPAN_WORDS}"
+    indexes = [w.index for w in near.words]
+    if not indexes:
+        return f"not close enough together ({allowed} words)"
+    return f"they stretch over {max(indexes) - min(indexes) + 1} words and {allowed} (raise '~N' or add a pattern)"
 
 
 def _marked(words: tuple[str, ...], said) -> str:
