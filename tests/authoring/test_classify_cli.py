@@ -156,3 +156,15 @@ def test_classify_with_a_scenario_that_does_not_exist_is_one_line():
     done = run("classify", "--scenario", "nosuch", "--lang", "en", "sorry")
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "no scenario named 'nosuch'" in done.stderr
+
+
+def test_what_a_terminal_would_act_on_is_printed_escaped(scenario_file, tmp_path):
+    done = run("classify", "--scenario", scenario_file, "--explain", "-", input="sorry \x1b[2J\x07 about that\n")
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout and "\x07" not in done.stdout
+    assert "«sorry \\x1b[2J\\x07 about that»" in done.stdout
+    labelled = tmp_path / "set.tsv"
+    labelled.write_text("greet\tsorry \x1b]0;title\x07\n", encoding="utf-8")  # a miss: its text is printed
+    done = run("classify", "--scenario", scenario_file, "--eval", labelled)
+    assert done.returncode == 0 and "\x1b" not in done.stdout and "\x07" not in done.stdout
+    assert "sorry \\x1b]0;title\\x07" in done.stdout

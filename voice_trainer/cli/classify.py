@@ -13,6 +13,7 @@ import typer
 
 from voice_trainer.cli.app import app
 from voice_trainer.cli.options import ScenarioLang, ScenarioName
+from voice_trainer.cli.render import plain
 from voice_trainer.errors import UsageError
 
 DEFAULT_SPAN_WORDS = 10  # the stretch a pattern's groups must fit in without '~N' (dialogue/patterns.py)
@@ -60,7 +61,7 @@ def classify(
             if json_out:
                 print(json.dumps(explanation.to_json(), ensure_ascii=False), flush=True)
             else:
-                print("\n".join(explanation_lines(explanation)), flush=True)
+                print("\n".join(map(plain, explanation_lines(explanation))), flush=True)
             continue
         result = classifier.classify(utterance)
         moves = list(result.moves) or ["unknown"]
@@ -69,7 +70,7 @@ def classify(
             print(json.dumps({"text": utterance, "moves": moves, "scores": scores}, ensure_ascii=False), flush=True)
         else:
             top = ", ".join(f"{k} {v:.2f}" for k, v in list(scores.items())[:5])
-            print(f"{' + '.join(moves)}\t({top})\t{utterance}")
+            print(f"{' + '.join(moves)}\t({top})\t{plain(utterance)}")
 
 
 def _evaluate(classifier, path: Path, json_out: bool) -> None:
@@ -86,7 +87,7 @@ def _evaluate(classifier, path: Path, json_out: bool) -> None:
         print(json.dumps(report.to_json(), ensure_ascii=False), flush=True)
         return
     for line in evaluation_lines(report, str(path)):
-        print(line, flush=True)
+        print(plain(line), flush=True)
 
 
 # -- printing --------------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import typer
 
 from voice_trainer.cli.app import app
 from voice_trainer.cli.options import DataDir, InputDevice, Model, ScenarioLang, ScenarioName
-from voice_trainer.cli.render import conversation_printer, debrief_text, partial_printer, ui
+from voice_trainer.cli.render import conversation_printer, debrief_text, partial_printer, plain, ui
 from voice_trainer.errors import UsageError
 from voice_trainer.settings import DEFAULT_TRAILING_SILENCE_MS, PracticeSettings, VoiceSettings, default_data_dir
 
@@ -152,7 +152,7 @@ def _print_matrix(loaded, script: Path, seed: int | None, json_out: bool) -> Non
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
     for row in table:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1], flush=True)
+        print(plain("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1]), flush=True)
     if json_out:
         print(json.dumps([r.to_json() for r in rows], ensure_ascii=False), flush=True)
 
