@@ -11,6 +11,7 @@ from typing import Optional
 import typer
 
 from voice_trainer.cli.app import scenario_app
+from voice_trainer.cli.render import plain
 from voice_trainer.errors import ScenarioError, ScenarioErrors, UsageError
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -66,10 +67,10 @@ def scenario_check(
         except ScenarioError as err:
             failed = True
             for problem in getattr(err, "errors", [err]) if isinstance(err, ScenarioErrors) else [err]:
-                print(f"voice-trainer: error: {problem}", file=sys.stderr, flush=True)
+                print(f"voice-trainer: error: {plain(problem)}", file=sys.stderr, flush=True)
             continue
         for warning in warnings:
-            print(warning, flush=True)
+            print(plain(warning), flush=True)
         warned = warned or bool(warnings)
         d = s.data
         note = f", {len(warnings)} warning{'s' if len(warnings) != 1 else ''}" if warnings else ""
