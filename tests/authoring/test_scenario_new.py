@@ -48,6 +48,15 @@ def test_new_scenario_is_found_by_name_from_the_scenarios_folder(lang, tmp_path)
     assert last_json(played.stdout)["scenario"] == "late_parcel"
 
 
+def test_new_scenario_written_into_the_current_folder_is_found_by_name_there(tmp_path):
+    made = run("scenario", "new", "late_parcel", "--lang", "en", "-o", ".", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    played = run("practice", "--text", "--scenario", "late_parcel", "--lang", "en", "--json", "--mute",
+                 "--data-dir", tmp_path / "data", cwd=tmp_path, input="\n".join(GOOD_CALL["en"][:2]) + "\n")
+    assert played.returncode == 0, played.stderr
+    assert last_json(played.stdout)["scenario"] == "late_parcel"
+
+
 def test_new_refuses_to_overwrite_a_file(tmp_path):
     first = run("scenario", "new", "late_parcel", "--lang", "en", "-o", tmp_path)
     assert first.returncode == 0

@@ -40,7 +40,7 @@ def scenario_dirs() -> list[Path]:
     dirs = []
     if os.environ.get("VOICE_TRAINER_SCENARIOS"):
         dirs.append(Path(os.environ["VOICE_TRAINER_SCENARIOS"]))
-    dirs += [Path.cwd() / "scenarios", BUNDLED_DIR]
+    dirs += [Path.cwd() / "scenarios", Path.cwd(), BUNDLED_DIR]  # `scenario new` writes where the trainer is
     return dirs
 
 
@@ -58,10 +58,10 @@ def resolve(spec: str, lang: str) -> Path:
             tried.append(str(candidate))
             if candidate.is_file():
                 return candidate
-    available = sorted({p.name for d in scenario_dirs() if d.is_dir() for p in d.glob("*.y*ml")})
+    available = sorted({p.name for d in scenario_dirs() if d.is_dir() for p in d.glob("*.*.y*ml")})  # NAME.LANG
     raise ScenarioError(
         spec,
-        f"no scenario named {spec!r} for language {lang!r} (looked for {', '.join(tried[:3])}); "
+        f"no scenario named {spec!r} for language {lang!r} (looked for {', '.join(tried[::2])}); "
         f"available: {', '.join(available) or 'none'}",
     )
 
