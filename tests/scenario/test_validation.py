@@ -333,6 +333,10 @@ CASES = {
         replace("\n    start_anger: 55", "\n\tstart_anger: 55"),
         [Problem(None, "tab character", at="start_anger: 55")],
     ),
+    "control_character_pasted_in": (
+        replace("\n    start_anger: 55", "\n    start_anger: 55\x1b[0m"),
+        [Problem(None, "control character (U+001B)", at="start_anger: 55")],
+    ),
     "key_without_its_colon": (
         replace("\n    start_anger: 55", "\n    start_anger 55"),
         [Problem(None, "key without its colon", at="start_anger 55")],
@@ -431,7 +435,7 @@ def test_good_scenario_is_ok():
     done = run_check(str(SEED))
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
-    assert done.stdout.startswith(f"{SEED}: ok")
+    assert done.stdout.splitlines()[-1].startswith(f"{SEED}: ok")  # after its warnings, if any
 
 
 def test_several_files_are_checked_and_each_reported(tmp_path):
@@ -478,3 +482,13 @@ def test_non_utf8_file_is_one_line_error_naming_the_line(tmp_path):
         load_file(path)
     assert caught.value.line == line_of(text, "Gen")
 
+
+
+@pytest.mark.parametrize("content", ["", "\n\n# only a comment\n"])
+def test_an_empty_file_says_how_to_start_one(content, tmp_path):
+    path = tmp_path / "blank.en.yaml"
+    path.write_text(content, encoding="utf-8")
+    done = run_check(str(path))
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == (f"voice-trainer: error: {path}:1: the file is empty; "
+                                   "`voice-trainer scenario new NAME --lang en` writes a template to start from")

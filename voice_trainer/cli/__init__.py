@@ -9,6 +9,8 @@ from voice_trainer.errors import VoiceTrainerError
 
 # Command modules register themselves on `app` when imported.
 from voice_trainer.cli import practice as _practice  # noqa: F401,E402
+from voice_trainer.cli import scenario as _scenario  # noqa: F401,E402
+from voice_trainer.cli import classify as _classify  # noqa: F401,E402
 from voice_trainer.cli import speech as _speech  # noqa: F401,E402
 from voice_trainer.cli import audio as _audio  # noqa: F401,E402
 from voice_trainer.cli import trainer as _trainer  # noqa: F401,E402

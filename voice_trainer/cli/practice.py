@@ -1,4 +1,4 @@
-"""CLI commands: practice, classify, scenario check / graph."""
+"""CLI command: practice."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Optional
 
 import typer
 
-from voice_trainer.cli.app import app, scenario_app
+from voice_trainer.cli.app import app
 from voice_trainer.cli.options import DataDir, InputDevice, Model, ScenarioLang, ScenarioName
-from voice_trainer.cli.render import conversation_printer, debrief_text, partial_printer, ui
+from voice_trainer.cli.render import conversation_printer, debrief_text, partial_printer, plain, ui
 from voice_trainer.errors import UsageError
 from voice_trainer.settings import DEFAULT_TRAILING_SILENCE_MS, PracticeSettings, VoiceSettings, default_data_dir
 
@@ -34,6 +34,7 @@ def practice(
     persona: Optional[str] = typer.Option(None, "--persona", help="Customer persona (e.g. reasonable, stubborn)."),
     policy: Optional[str] = typer.Option(None, "--policy", help="Company policy (e.g. keep_client, let_go)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed for the customer's choices (same seed, same call)."),
+    case: Optional[str] = typer.Option(None, "--case", help="Play this case of the scenario (its `cases`); picks a seed that gives it."),
     trainee: str = typer.Option("", "--trainee", help="Trainee name, stored with the session."),
     data_dir: DataDir = None,
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON on the last line of stdout."),
@@ -50,11 +51,23 @@ def practice(
     ),
     mute: bool = typer.Option(False, "--mute", help="Don't voice the customer."),
     speak: bool = typer.Option(False, "--speak", help="Voice the customer in --script runs too."),
+    matrix: bool = typer.Option(
+        False, "--matrix", help="Play the --script against every persona x policy (x case): a table of endings and "
+        "scores (with --json, rows as JSON on the last line). Nothing is recorded."
+    ),
 ) -> None:
     """Practise a call with the simulated customer: by voice when a microphone and a speech model are present."""
     from voice_trainer.practice.runner import run_practice
     from voice_trainer.practice.text import prompted_lines, script_lines
 
+    if matrix:
+        if script is None or replies or more_replies:
+            raise UsageError("--matrix plays one --script FILE against every persona and policy; give --script "
+                             "(not --replies)")
+        if persona or policy or case:
+            raise UsageError("--matrix plays every persona, policy and case; leave out --persona, --policy and --case")
+        _print_matrix(_load_scenario(scenario, lang), script, seed, json_out)
+        return
     files = [*(replies or []), *(more_replies or [])]
     if more_replies and not replies:
         raise UsageError(f"unexpected argument {str(more_replies[0])!r}; replay files go after --replies")
@@ -67,6 +80,8 @@ def practice(
 
         start_engine_early()  # overlaps loading the scenario
     loaded = _load_scenario(scenario, lang)
+    if case is not None:
+        seed = _seed_for_case(loaded.data, case, seed)
     settings = PracticeSettings(
         scenario=scenario, lang=loaded.lang, persona=persona, policy=policy, seed=seed, trainee=trainee,
         data_dir=data_dir or default_data_dir(),
@@ -118,6 +133,49 @@ def _load_scenario(name: str, lang: str):
     return load(name, lang)
 
 
+def _print_matrix(loaded, script: Path, seed: int | None, json_out: bool) -> None:
+    from voice_trainer.practice.matrix import play_matrix
+    from voice_trainer.practice.text import script_lines
+
+    replies = script_lines(script)
+    if not replies:
+        raise UsageError(f"{script}: no replies in it; write the trainee's replies, one per line ('#' starts a comment)")
+    rows = play_matrix(loaded.data, replies, seed=seed if seed is not None else 0)
+    with_cases = bool(loaded.data.cases)
+    header = ["persona", "policy", *(["case"] if with_cases else []), "seed", "outcome", "score", "turns", "anger",
+              "penalties", "missed"]
+    table = [header] + [
+        [r.persona, r.policy, *([r.case or ""] if with_cases else []), str(r.seed),
+         r.outcome + ("" if r.success else " (failed)"), str(r.score), str(r.turns), f"{r.final_anger:g}",
+         ",".join(r.penalties) or "-", ",".join(r.missed) or "-"]
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
+    for row in table:
+        print(plain("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1]), flush=True)
+    if json_out:
+        print(json.dumps([r.to_json() for r in rows], ensure_ascii=False), flush=True)
+
+
+def _seed_for_case(data, case: str, seed: int | None) -> int:
+    """A seed whose call is `case`: `seed` itself if it is one, else a fresh one."""
+    import secrets
+
+    from voice_trainer.dialogue.cases import pick_case, seed_for_case
+
+    if case not in data.cases:
+        known = ", ".join(data.cases) or "none (the scenario has no 'cases')"
+        raise UsageError(f"--case {case!r}: no such case; cases are: {known}")
+    if seed is not None:
+        if pick_case(data, seed) != case:
+            raise UsageError(f"--seed {seed} plays case {pick_case(data, seed)!r}, not {case!r}; give one of the two")
+        return seed
+    found = seed_for_case(data, case, start=secrets.randbelow(2**31))
+    if found is None:
+        raise UsageError(f"--case {case!r}: no seed found for it; give it a weight above 0")
+    return found
+
+
 def _words_file(path: Path) -> tuple[str, ...]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -143,67 +201,3 @@ def _reader(interactive: bool, prompt: str):
         return line
 
     return ask
-
-
-@app.command()
-def classify(
-    texts: list[str] = typer.Argument(..., help="Utterances to classify; '-' reads one per line from stdin."),
-    scenario: ScenarioName = "razryv",
-    lang: ScenarioLang = "ru",
-    json_out: bool = typer.Option(False, "--json", help="One JSON object per utterance."),
-) -> None:
-    """Show which trainee moves an utterance makes, with scores."""
-    from voice_trainer.dialogue.understanding import UNKNOWN, MoveClassifier
-
-    loaded = _load_scenario(scenario, lang)
-    classifier = MoveClassifier(loaded.data.moves, loaded.lang)
-    from voice_trainer.practice.text import MAX_REPLY_CHARS, too_long
-
-    from_stdin = texts == ["-"]
-    utterances = (line.rstrip("\n") for line in sys.stdin) if from_stdin else iter(texts)
-    for number, utterance in enumerate(utterances, 1):
-        if from_stdin and not utterance.strip():
-            continue
-        if len(utterance) > MAX_REPLY_CHARS:  # refused, not cut: a classification of part of it would mislead
-            where = f"stdin:{number}" if from_stdin else f"utterance {number}"
-            raise UsageError(f"{where}: {too_long(utterance)}; classify one reply at a time")
-        result = classifier.classify(utterance)
-        moves = list(result.moves) or [UNKNOWN]
-        scores = {k: v for k, v in sorted(result.scores.items(), key=lambda kv: -kv[1]) if v > 0}
-        if json_out or from_stdin:
-            print(json.dumps({"text": utterance, "moves": moves, "scores": scores}, ensure_ascii=False), flush=True)
-        else:
-            top = ", ".join(f"{k} {v:.2f}" for k, v in list(scores.items())[:5])
-            print(f"{' + '.join(moves)}\t({top})\t{utterance}")
-
-
-@scenario_app.command("check")
-def scenario_check(files: list[Path] = typer.Argument(..., help="Scenario files to validate.")) -> None:
-    """Validate scenario files; every problem is reported with file, line and key path."""
-    from voice_trainer.scenario.loader import load_file
-
-    for file in files:
-        s = load_file(file)
-        d = s.data
-        print(f"{file}: ok ({d.scenario}, {d.language}: {len(d.moves)} moves, {len(d.states)} states, "
-              f"{len(d.endings)} endings, {len(d.rules)} rules)")
-
-
-@scenario_app.command("graph")
-def scenario_graph(
-    file: Path = typer.Argument(..., help="Scenario file."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the Mermaid diagram here (default: stdout)."),
-) -> None:
-    """Write the scenario's state diagram as Mermaid."""
-    from voice_trainer.dialogue.machine import mermaid
-    from voice_trainer.scenario.loader import load_file
-
-    diagram = mermaid(load_file(file).data)
-    if output:
-        try:
-            output.write_text(diagram, encoding="utf-8")
-        except OSError as err:
-            raise UsageError(f"{output}: cannot write the diagram ({err.strerror}); check the folder exists") from None
-        print(f"wrote {output}")
-    else:
-        print(diagram)

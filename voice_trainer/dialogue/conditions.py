@@ -64,6 +64,8 @@ def compile_conditions(c: Conditions | None, dice: random.Random | None = None) 
         preds.append(_quality_at_least(c.quality_at_least))
     if c.quality_below is not None:
         preds.append(_quality_below(c.quality_below))
+    if c.case is not None:
+        preds.append(_case_in(names(c.case)))
     if c.any_of:
         preds.append(_any_of([compile_conditions(alt, dice) for alt in c.any_of]))
     if c.chance is not None:  # last: the dice are only thrown when everything else holds
@@ -151,6 +153,10 @@ def _anger_at_least(value: float | str) -> Predicate:
 
 def _ending_in(endings: list[str]) -> Predicate:
     return _named("ending_" + "_or_".join(endings), lambda r: r.ending in endings)
+
+
+def _case_in(cases: list[str]) -> Predicate:
+    return _named("case_" + "_or_".join(cases), lambda r: r.case in cases)
 
 
 def _any_of(alternatives: list[list[Predicate]]) -> Predicate:

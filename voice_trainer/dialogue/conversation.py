@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from voice_trainer.dialogue.cases import case_facts, pick_case
 from voice_trainer.dialogue.errors import DialogueError
 from voice_trainer.dialogue.lines import LineBook, escalated
 from voice_trainer.dialogue.machine import (
@@ -59,12 +60,15 @@ class Conversation:
         self.seed = seed
         self._rng = random.Random(seed)
         self.facts = {name: self._rng.choice(values) for name, values in sorted(s.facts.items())}
+        self.case = pick_case(s, seed)
+        self.facts.update(case_facts(s, self.case, seed))
         persona_spec = s.personas[self.persona]
         self.call = CallRecord(
             persona=self.persona,
             policy=self.policy,
             params=dict(persona_spec.params),
             anger=float(persona_spec.start_anger),
+            case=self.case,
         )
         self._lines = LineBook(s.lines, self.persona, self.facts, self._rng, s.customer.name)
         # Own streams, so that a decision or a detail's wording does not shift which lines follow.

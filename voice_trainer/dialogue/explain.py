@@ -170,16 +170,23 @@ def read_rows(path: Path, known: Iterable[str] | None = None) -> list[Row]:
     Raises DialogueError naming the file and line of a malformed row or an unknown move."""
     known_moves = set(known) if known is not None else None
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as err:
-        raise DialogueError(f"{path}: cannot read the labelled set ({err.__class__.__name__}: {err})") from None
+        raw = Path(path).read_bytes()
+    except OSError as err:
+        raise DialogueError(f"{path}: cannot read the labelled set ({err.strerror})") from None
+    try:
+        lines = raw.decode("utf-8-sig").splitlines()  # a BOM from a spreadsheet export is not part of a label
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise DialogueError(f"{path}:{line}: not UTF-8 text (byte 0x{raw[err.start]:02x}); save the labelled set "
+                            "as UTF-8, 'moves<TAB>utterance' per line") from None
     rows = []
     for n, line in enumerate(lines, 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         labels, sep, text = line.partition("\t")
         if not sep or not text.strip():
-            raise DialogueError(f"{path}:{n}: expected 'moves<TAB>utterance' (moves comma-separated or 'unknown')")
+            raise DialogueError(f"{path}:{n}: expected 'moves<TAB>utterance' (moves comma-separated or 'unknown', "
+                                "then one tab, not spaces, then the utterance)")
         moves = frozenset(m.strip() for m in labels.split(",") if m.strip()) - {UNKNOWN}
         if known_moves is not None and moves - known_moves:
             unknown = ", ".join(sorted(moves - known_moves))

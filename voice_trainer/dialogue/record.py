@@ -16,6 +16,7 @@ class CallRecord:
     policy: str
     params: dict[str, float]
     anger: float
+    case: str | None = None  # the scenario case the seed picked (`cases`)
     done: Counter = field(default_factory=Counter)  # move -> times a rule accepted it
     credited: Counter = field(default_factory=Counter)  # move -> times it was refused for another mistake
     first_done_state: dict[str, str] = field(default_factory=dict)  # move -> state it was first done in

@@ -21,7 +21,7 @@ MODEL_ATTRIBUTES = {"state", "trigger", "may_trigger", "call", "fire", "fired", 
 def check_meaning(s: ScenarioFile) -> list[Problem]:
     problems: list[Problem] = []
     for check in (_defaults, _states_and_endings, _moves, _rules, _auto, _reactions, _lines, _rubric,
-                  _details, _manual_phrases, _tone, _timeline, _model_names, _combined_lines):
+                  _details, _manual_phrases, _tone, _timeline, _model_names, _combined_lines, _cases):
         problems += list(check(s))
     # A misspelt state in a rule also cuts off what lies behind it; report the misspelling, not the consequences.
     if not any(loc[0] in ("rules", "auto") and loc[-1] in ("to", "from") for loc, _ in problems):
@@ -133,7 +133,8 @@ def _reactions(s: ScenarioFile) -> Iterator[Problem]:
 
 
 def _lines(s: ScenarioFile) -> Iterator[Problem]:
-    allowed = set(s.facts) | set(s.details) | LINE_FIELDS
+    allowed = set(s.facts) | set(s.details) | LINE_FIELDS | _facts_of_every_case(s)
+    partial = {fact: case for case, spec in s.cases.items() for fact in spec.facts} if s.cases else {}
     for key, variants in s.lines.items():
         groups = variants.items() if isinstance(variants, dict) else [(None, variants)]
         if isinstance(variants, dict):
@@ -151,7 +152,11 @@ def _lines(s: ScenarioFile) -> Iterator[Problem]:
                 if not text.strip():
                     yield loc + (i,), "empty line text"
                 for field in _placeholders(text):
-                    if field not in allowed:
+                    if field not in allowed and field in partial:
+                        lacking = [c for c, spec in s.cases.items() if field not in spec.facts]
+                        yield loc + (i,), (f"placeholder {{{field}}} is set by case {partial[field]!r} but not by "
+                                           f"{_list(lacking)}; give it in every case or a value in 'facts'")
+                    elif field not in allowed:
                         yield loc + (i,), (f"placeholder {{{field}}} is not a fact or a detail; facts are "
                                            f"{_list(s.facts)}, details {_list(s.details)}")
 
@@ -246,6 +251,9 @@ def _conditions(s: ScenarioFile, c: Conditions | None, where: tuple[Any, ...], c
     for policy in names(c.policy):
         if policy not in s.policies:
             yield where + ("policy",), f"unknown policy {policy!r}; policies are {_list(s.policies)}"
+    for case in names(c.case):
+        if case not in s.cases:
+            yield where + ("case",), f"unknown case {case!r}; cases are {_list(s.cases)}"
     for ending in names(c.ending):
         if ending not in s.endings:
             yield where + ("ending",), f"unknown ending {ending!r}; endings are {_list(s.endings)}"
@@ -317,6 +325,21 @@ def _combined_lines(s: ScenarioFile) -> Iterator[Problem]:
             yield ("combined_lines", i, "say"), f"no line {combined.say!r} in 'lines'"
 
 
+def _cases(s: ScenarioFile) -> Iterator[Problem]:
+    for name, case in s.cases.items():
+        for fact, value in case.facts.items():
+            if isinstance(value, list) and not value:
+                yield ("cases", name, "facts", fact), f"fact {fact!r} has no values in case {name!r}"
+            if fact in s.details or fact in LINE_FIELDS:
+                yield ("cases", name, "facts", fact), f"{fact!r} is a detail or an engine field, not a fact; rename it"
+
+
+def _facts_of_every_case(s: ScenarioFile) -> set[str]:
+    if not s.cases:
+        return set()
+    return set.intersection(*(set(case.facts) for case in s.cases.values()))
+
+
 def _details(s: ScenarioFile) -> Iterator[Problem]:
     for name, detail in s.details.items():
         if name in LINE_FIELDS:
@@ -386,24 +409,37 @@ def _timeline(s: ScenarioFile) -> Iterator[Problem]:
     months = [m for m in t.call_months if 1 <= m <= 12]
     for fact, rule in t.dates.items():
         low, high = rule.months_before
-        if fact not in s.facts:
+        values = _date_values(s, fact)
+        if not values:
             yield ("timeline", "dates", fact), f"unknown fact {fact!r}; facts are {_list(s.facts)}"
             continue
         if not 0 <= low <= high <= 120:
             yield ("timeline", "dates", fact, "months_before"), "give [fewest, most] months, fewest first"
             continue
-        for i, value in enumerate(s.facts[fact]):
+        for where, value in values:
             month = _month_of(value, s.language)
             if month is None:
-                yield ("facts", fact, i), f"{value!r} names no month, but timeline.dates lists {fact!r} as a date"
+                yield where, f"{value!r} names no month, but timeline.dates lists {fact!r} as a date"
                 continue
             wrong = [m for m in months if not low <= (m - month) % 12 <= high]
             if wrong:
                 fits = [d for d in range(1, 13) if all(low <= (m - d) % 12 <= high for m in months)]
-                yield ("facts", fact, i), (
+                yield where, (
                     f"{value!r} is {(wrong[0] - month) % 12} months before a call in month {wrong[0]}, but the "
                     f"timeline says {low} to {high}; pick a date in month(s) {', '.join(map(str, fits)) or 'none'}"
                 )
+
+
+def _date_values(s: ScenarioFile, fact: str) -> list[tuple[tuple[Any, ...], str]]:
+    """Every value a date fact can take, with where it is written: in `facts` and in each case."""
+    found = [(("facts", fact, i), v) for i, v in enumerate(s.facts.get(fact, []))]
+    for name, case in s.cases.items():
+        value = case.facts.get(fact)
+        if isinstance(value, str):
+            found.append((("cases", name, "facts", fact), value))
+        elif value:
+            found += [(("cases", name, "facts", fact, i), v) for i, v in enumerate(value)]
+    return found
 
 
 def _model_names(s: ScenarioFile) -> Iterator[Problem]:

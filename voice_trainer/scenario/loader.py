@@ -5,14 +5,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError
 
 from voice_trainer.errors import ScenarioError, ScenarioErrors
-from voice_trainer.scenario.schema import ScenarioFile
+from voice_trainer.scenario.schema import PERSONA_MARK, ScenarioFile
 from voice_trainer.scenario.yaml_text import YamlLoader, compose, read_text, yaml_error
+
+if TYPE_CHECKING:
+    from voice_trainer.scenario.traps import LemmaTrapFinder
 
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 
@@ -37,7 +40,7 @@ def scenario_dirs() -> list[Path]:
     dirs = []
     if os.environ.get("VOICE_TRAINER_SCENARIOS"):
         dirs.append(Path(os.environ["VOICE_TRAINER_SCENARIOS"]))
-    dirs += [Path.cwd() / "scenarios", BUNDLED_DIR]
+    dirs += [Path.cwd() / "scenarios", Path.cwd(), BUNDLED_DIR]  # `scenario new` writes where the trainer is
     return dirs
 
 
@@ -55,10 +58,10 @@ def resolve(spec: str, lang: str) -> Path:
             tried.append(str(candidate))
             if candidate.is_file():
                 return candidate
-    available = sorted({p.name for d in scenario_dirs() if d.is_dir() for p in d.glob("*.y*ml")})
+    available = sorted({p.name for d in scenario_dirs() if d.is_dir() for p in d.glob("*.*.y*ml")})  # NAME.LANG
     raise ScenarioError(
         spec,
-        f"no scenario named {spec!r} for language {lang!r} (looked for {', '.join(tried[:3])}); "
+        f"no scenario named {spec!r} for language {lang!r} (looked for {', '.join(tried[::2])}); "
         f"available: {', '.join(available) or 'none'}",
     )
 
@@ -69,6 +72,37 @@ def load(spec: str | Path, lang: str = "ru") -> Scenario:
 
 
 def load_file(path: Path) -> Scenario:
+    return _load_tree(path)[0]
+
+
+def check_file(path: Path, lemma_traps: LemmaTrapFinder | None = None) -> tuple[Scenario, list[ScenarioWarning]]:
+    """Load and validate like `load_file`, then look for traps: things that are valid but likely not meant
+    (scenario/traps.py; `lemma_traps` finds pattern words that match unrelated words)."""
+    from voice_trainer.scenario.traps import find_traps
+
+    scenario, tree = _load_tree(path)
+    warnings = []
+    for loc, message in find_traps(scenario.data, path, lemma_traps):
+        line, shown = locate(tree, loc)
+        warnings.append(ScenarioWarning(str(path), message, shown, line))
+    return scenario, sorted(warnings, key=lambda w: (w.line or 0, w.path))
+
+
+@dataclass(frozen=True)
+class ScenarioWarning:
+    """Something `scenario check` advises to look at: valid, but probably not what the author meant."""
+
+    file: str
+    message: str
+    path: str = ""
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.file + (f":{self.line}" if self.line is not None else "") + (f" ({self.path})" if self.path else "")
+        return f"{where}: warning: {self.message}"
+
+
+def _load_tree(path: Path) -> tuple[Scenario, yaml.Node]:
     from voice_trainer.scenario.checks import check_meaning
 
     file = str(path)
@@ -86,34 +120,59 @@ def load_file(path: Path) -> Scenario:
     except ValidationError as err:
         errors += _from_pydantic_errors(file, tree, err.errors())
         raise ScenarioErrors(errors) from None
-    errors += [
-        ScenarioError(file, message, path=".".join(str(p) for p in loc), line=line_of(tree, loc))
-        for loc, message in check_meaning(data)
-    ]
+    errors += [_located(file, tree, loc, message) for loc, message in check_meaning(data)]
     if errors:
         raise ScenarioErrors(errors)
-    return Scenario(data=data, path=path)
+    return Scenario(data=data, path=path), tree
+
+
+def _located(file: str, tree: yaml.Node, loc: tuple[Any, ...], message: str) -> ScenarioError:
+    line, shown = locate(tree, loc)
+    return ScenarioError(file, message, path=shown, line=line)
 
 
 def line_of(tree: yaml.Node, loc: tuple[Any, ...]) -> int | None:
     """The 1-based line of the deepest node along `loc` that exists in the YAML tree."""
+    return locate(tree, loc)[0]
+
+
+def locate(tree: yaml.Node, loc: tuple[Any, ...]) -> tuple[int | None, str]:
+    """The line of the deepest node along `loc` in the YAML tree, and the key path as the file spells it:
+    a persona's lines written `answer@stubborn` are ('lines', 'answer', 'stubborn') to the schema."""
     node = tree
     line = node.start_mark.line + 1
-    for part in loc:
+    shown: list[str] = []
+    parts = list(loc)
+    i = 0
+    while i < len(parts):
+        part = parts[i]
         if isinstance(node, yaml.MappingNode):
-            found = None
-            for key, value in node.value:
-                if key.value == str(part):
-                    found = (key, value)
-                    break
-            if found is None:
-                continue  # pydantic inserts union-member names into locs; skip them
-            line = found[0].start_mark.line + 1
-            node = found[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-    return line
+            keys = {key.value: (key, value) for key, value in node.value}
+            joined = f"{part}{PERSONA_MARK}{parts[i + 1]}" if i + 1 < len(parts) else None
+            if joined in keys and str(parts[i + 1]) not in _persona_keys(keys.get(str(part))):
+                found, i = keys[joined], i + 1
+                part = joined
+            else:
+                found = keys.get(str(part))
+            shown.append(str(part))
+            if found is not None:
+                line = found[0].start_mark.line + 1
+                node = found[1]
+            # else: pydantic inserts union-member names into locs; skip them
+        else:
+            shown.append(str(part))
+            if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+                node = node.value[part]
+                line = node.start_mark.line + 1
+        i += 1
+    return line, ".".join(shown)
+
+
+def _persona_keys(found: tuple[yaml.Node, yaml.Node] | None) -> set[str]:
+    """The persona names a line written as a mapping gives (`answer: {stubborn: [...]}`)."""
+    if found is None or not isinstance(found[1], yaml.MappingNode):
+        return set()
+    return {key.value for key, _ in found[1].value}
 
 
 def _duplicate_keys(file: str, tree: yaml.Node, path: tuple[Any, ...] = ()) -> list[ScenarioError]:
@@ -185,7 +244,7 @@ def _from_pydantic(file: str, tree: yaml.Node, loc: tuple[Any, ...], errs: list[
         message = _expected(errs) or err["msg"]
         if "input" in err and not isinstance(err["input"], (dict, list)):
             message += f" (got {err['input']!r})"
-    return ScenarioError(file, message, path=".".join(map(str, loc)), line=line_of(tree, loc))
+    return _located(file, tree, loc, message)
 
 
 def _expected(errs: list[dict[str, Any]]) -> str | None:

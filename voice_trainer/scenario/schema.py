@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, Union
+from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -46,6 +46,7 @@ class Conditions(Strict):
     quality_at_least: Threshold | None = None  # how well the move was made this turn (0..1, see `tone.quality`)
     quality_below: Threshold | None = None
     chance: "Chance | None" = None  # a seeded draw: the customer sometimes does this, more likely in a good call
+    case: Names | None = None  # the call is one of these `cases` (picked by the seed)
 
 
 class Chance(Strict):
@@ -125,6 +126,16 @@ class Timeline(Strict):
 
     call_months: list[int] = Field(min_length=1)  # months (1-12) the call can take place in
     dates: dict[str, DateFact] = {}  # facts that are calendar dates
+
+
+class Case(Strict):
+    """One consistent set of circumstances for a call ("the line is faulty"): the seed picks one case per call,
+    `weight` times as often as a case of weight 1, and its facts replace the independently picked ones.
+    A fact given as a list is picked by the seed within the case."""
+
+    description: str = ""
+    weight: Number = Field(default=1, gt=0)
+    facts: dict[str, Union[str, list[str]]] = {}
 
 
 class Persona(Strict):
@@ -279,6 +290,7 @@ class ScenarioFile(Strict):
     customer: Customer = Customer()
     voice: VoiceSettings = VoiceSettings()
     facts: dict[str, list[str]] = {}
+    cases: dict[str, Case] = {}
     timeline: Timeline | None = None
     personas: dict[str, Persona] = Field(min_length=1)
     default_persona: str
@@ -300,6 +312,11 @@ class ScenarioFile(Strict):
     lines: dict[str, Union[list[str], dict[str, list[str]]]]
     rubric: Rubric
 
+    @model_validator(mode="before")
+    @classmethod
+    def _persona_lines(cls, raw: Any) -> Any:
+        return merge_persona_lines(raw)
+
     @field_validator("facts")
     @classmethod
     def _facts_have_variants(cls, facts: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -313,3 +330,38 @@ def names(value: Names | None) -> list[str]:
     if value is None:
         return []
     return [value] if isinstance(value, str) else list(value)
+
+
+PERSONA_MARK = "@"
+
+
+def merge_persona_lines(raw: Any) -> Any:
+    """`key@persona: [...]` next to `key: [...]` is the same as `key: {persona: [...], default: [...]}`.
+
+    Both forms are written in scenarios (the first one is older). A `key@name` whose name is no persona, or
+    that has no `key` beside it, stays a line of its own (`scenario check` warns about it); the merged
+    `key@persona` also stays, for rules that name it."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("lines"), dict) or not isinstance(raw.get("personas"), dict):
+        return raw
+    lines = dict(raw["lines"])
+    for full, variants in raw["lines"].items():
+        key, persona = split_persona_key(full, raw["personas"])
+        if persona is None or key not in lines or not isinstance(variants, list):
+            continue
+        base = lines[key]
+        if isinstance(base, list):
+            lines[key] = {"default": base, persona: variants}
+        elif isinstance(base, dict) and persona not in base:
+            lines[key] = {**base, persona: variants}
+        elif isinstance(base, dict):
+            raise ValueError(f"the {persona} customer's {key!r} lines are given twice, as '{full}' and under "
+                             f"'{key}: {{{persona}: ...}}'; keep one")
+    return {**raw, "lines": lines}
+
+
+def split_persona_key(full: Any, personas: Any) -> tuple[str, str | None]:
+    """('answer', 'stubborn') for 'answer@stubborn' when stubborn is a persona; (full, None) otherwise."""
+    if not isinstance(full, str) or PERSONA_MARK not in full:
+        return full, None
+    key, _, persona = full.rpartition(PERSONA_MARK)
+    return (key, persona) if key and persona in (personas or {}) else (full, None)

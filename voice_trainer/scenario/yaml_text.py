@@ -67,7 +67,8 @@ def compose(file: str, text: str) -> yaml.Node:
     except yaml.YAMLError as err:
         raise yaml_error(file, err, text) from None
     if tree is None:
-        raise ScenarioError(file, "the file is empty; start from scenarios/razryv.en.yaml", line=1)
+        raise ScenarioError(file, "the file is empty; `voice-trainer scenario new NAME --lang en` writes a template "
+                            "to start from", line=1)
     if _has_shared_nodes(tree):
         _check_aliases(file, text)
     return tree
@@ -128,6 +129,15 @@ def _check_aliases(file: str, text: str) -> None:
 
 
 def yaml_error(file: str, err: yaml.YAMLError, text: str = "") -> ScenarioError:
+    if isinstance(err, yaml.reader.ReaderError):
+        code = err.character if isinstance(err.character, int) else ord(err.character or "\0")
+        # libyaml (the C loader) counts the position in UTF-8 bytes, the pure-Python reader in characters
+        before = text.encode("utf-8")[: err.position].decode("utf-8", "ignore") if err.encoding != "unicode" \
+            else text[: err.position]
+        line, column = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+        return ScenarioError(file, f"column {column}: a control character (U+{code:04X}) YAML does not "
+                             "allow; delete it (text copied from a terminal or a word processor can carry one)",
+                             line=line)
     mark = getattr(err, "problem_mark", None)
     problem = getattr(err, "problem", None) or str(err)
     line = mark.line + 1 if mark else None
