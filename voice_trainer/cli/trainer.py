@@ -1,4 +1,4 @@
-"""CLI commands for trainers: report, sessions (list/show/delete/export/fix/rescore), progress, review."""
+"""CLI commands for trainers: report, sessions (list/show/delete/export/fix/rescore), progress."""
 
 from __future__ import annotations
 
@@ -276,30 +276,3 @@ def progress_command(
     for path in written:
         print(f"wrote {path}", file=sys.stderr if json_out else sys.stdout)
 
-
-@app.command()
-def review(
-    port: int = typer.Option(0, "--port", help="Port to listen on (default: any free port)."),
-    host: str = typer.Option("127.0.0.1", "--host", help="Loopback address to bind (127.0.0.1 or ::1 only)."),
-    no_browser: bool = typer.Option(False, "--no-browser", help="Only print the address; do not open a browser."),
-    data_dir: DataDir = None,
-) -> None:
-    """Browse sessions, reports and progress in a local web page (this machine only)."""
-    from voice_trainer.trainer.library import Library
-    from voice_trainer.trainer.review import check_loopback, serve
-
-    check_loopback(host)
-
-    def ready(url: str) -> None:
-        print(f"review page: {url} (Ctrl-C to stop)", flush=True)
-        if not no_browser:
-            import webbrowser
-
-            webbrowser.open(url)
-
-    with Library(_data_dir(data_dir)) as library:
-        _warn_damaged(library.sync())
-    try:
-        serve(Library(_data_dir(data_dir)), host, port, on_ready=ready)
-    except OSError as err:
-        raise UsageError(f"cannot listen on {host}:{port} ({err.strerror}); choose another --port") from None
