@@ -1,125 +1,128 @@
-"""The review page served for real and opened in real headless Chromium."""
+"""The review site served for real (uvicorn) and used in real headless Chromium, driven over DevTools."""
 
-import re
-import subprocess
+import json
 import threading
-import urllib.error
-import urllib.request
-from urllib.parse import quote
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.fixtures.sessions import SHORT_CALL, record_session
-from voice_trainer.errors import UsageError
-from voice_trainer.session_folder import RECORDING_FILE
-from voice_trainer.trainer.library import Library
-from voice_trainer.trainer.progress import chromium_binary
-from voice_trainer.trainer.review import make_server
+from tests.web.chromium import Chromium
+from tests.web.conftest import library, recorded_library  # noqa: F401 - the same recorded sessions
+from voice_trainer.session_folder import RESULT_FILE
+from voice_trainer.web.app import create_app
+from voice_trainer.web.server import ReviewServer
+from voice_trainer.web.settings import ReviewSettings
+
+AUDIO_LOADS = """new Promise(done => {
+  const a = document.getElementById('player');
+  if (!a) return done('no player');
+  if (a.readyState >= 1) return done('loaded');
+  a.onloadedmetadata = () => done('loaded');
+  a.onerror = () => done('error');
+})"""
 
 
 @pytest.fixture
-def server(data_dir, voiced_session):
-    record_session(data_dir, SHORT_CALL, seed=7, trainee="boris")
-    with Library(data_dir) as library:
-        srv = make_server(library, "127.0.0.1", 0)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
-    thread.join(10)
+def local_site(library):
+    server = ReviewServer(ReviewSettings(data_dir=library.data_dir), create_app).start()
+    yield server
+    server.stop()
 
 
-def _get(url: str, headers: dict | None = None):
-    request = urllib.request.Request(url, headers=headers or {})
+@pytest.fixture
+def chromium(tmp_path):
+    # evil.example resolves to this machine, as a DNS-rebinding attacker would make it.
+    with Chromium(tmp_path / "profile", "--host-resolver-rules=MAP evil.example 127.0.0.1") as browser:
+        yield browser
+
+
+class AttackerSite:
+    """Another web server on this machine, serving one page that tries to use the review site."""
+
+    def __init__(self, page: str):
+        body = page.encode("utf-8")
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_local_mode_lets_the_browser_in_with_the_printed_address_only(local_site, chromium, library):
+    page = chromium.new_page()
+    assert page.goto(local_site.base_url) == 401
+    assert "carries the key" in page.text()
+    assert page.goto(local_site.url) == 200
+    assert page.url() == local_site.base_url  # the key is not left in the address bar or the history
+    text = page.text()
+    assert library.anna in text and library.boris in text and "2 sessions" in text
+    (cookie,) = page.cookies()
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["session"]
+    assert page.evaluate("document.cookie") == ""  # scripts cannot read it
+
+
+def test_local_mode_session_page_plays_the_recording(local_site, chromium, library):
+    page = chromium.new_page()
+    page.goto(local_site.url)
+    assert page.goto(f"{local_site.base_url}session/{library.anna}") == 200
+    assert page.evaluate("document.body.dataset.ready") == "1"  # the report's script ran under the CSP
+    assert page.evaluate("document.querySelectorAll('button.play').length") == 3
+    assert page.evaluate(AUDIO_LOADS) == "loaded"
+    assert page.goto(f"{local_site.base_url}progress/anna") == 200
+    assert library.anna in page.text()
+
+
+def test_local_mode_refuses_a_foreign_host(local_site, chromium):
+    page = chromium.new_page()
+    page.goto(local_site.url)
+    rebound = local_site.base_url.replace("127.0.0.1", "evil.example")
+    assert page.goto(rebound) == 403
+    assert "Host header is refused" in page.text()
+    assert page.goto(rebound + "?token=" + local_site.app.state.key) == 403  # even with the key
+
+
+def test_a_web_page_in_the_trainers_browser_cannot_read_or_change_anything(local_site, chromium, library):
+    base = local_site.base_url
+    result = library.data_dir / "sessions" / library.anna / RESULT_FILE
+    before = result.read_bytes()
+    attack = f"""<!DOCTYPE html><html><body><script>
+      const out = {{}};
+      const audio = new Audio();
+      const loaded = new Promise(done => {{ audio.onloadedmetadata = () => done('loaded'); audio.onerror = () => done('error'); }});
+      audio.src = '{base}session/{library.anna}/audio.wav';
+      const read = fetch('{base}session/{library.anna}/audio.wav', {{credentials: 'include'}})
+        .then(r => 'read ' + r.status).catch(() => 'blocked');
+      Promise.all([loaded, read]).then(([a, f]) => {{ document.title = JSON.stringify({{audio: a, fetch: f}}); }});
+    </script>
+    <form id="f" method="post" action="{base}session/{library.anna}/fix">
+      <input name="turn" value="1"><input name="text" value="forged"><button type="submit">go</button></form>
+    </body></html>"""
+    attacker = AttackerSite(attack)
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as err:
-        return err.code, dict(err.headers), err.read()
-
-
-def _chromium(tmp_path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [chromium_binary(), "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-           f"--user-data-dir={tmp_path / 'profile'}", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-
-
-def test_list_page_loads_in_chromium_and_shows_the_sessions(server, voiced_session, tmp_path):
-    dom = _chromium(tmp_path, "--dump-dom", server.url).stdout
-    assert f'href="/session/{voiced_session.name}"' in dom
-    assert "boris" in dom and "2 sessions" in dom
-
-
-def test_list_page_filters_by_trainee_and_day(server, voiced_session):
-    _, _, body = _get(server.url + "?trainee=boris")
-    page = body.decode()
-    assert "1 sessions" in page and voiced_session.name not in page
-    _, _, body = _get(server.url + "?since=2999-01-01")
-    assert "0 sessions" in body.decode()
-    _, _, body = _get(server.url + "?since=yesterday")
-    assert "not a date" in body.decode() and "2 sessions" in body.decode()
-
-
-def test_session_page_plays_the_recording_in_chromium(server, voiced_session, tmp_path):
-    url = f"{server.url}session/{voiced_session.name}"
-    dom = _chromium(tmp_path, "--dump-dom", url).stdout
-    audio = re.search(r"<audio[^>]*>", dom)
-    assert audio, dom[:500]
-    src = re.search(r'src="([^"]+)"', audio.group(0)).group(1)
-    assert src == f"/session/{voiced_session.name}/audio.wav"
-    assert 'data-ready="1"' in dom  # the inline script ran without error
-    assert len(re.findall(r'<button class="play"', dom)) == 3
-    status, headers, body = _get(server.url.rstrip("/") + src)
-    assert status == 200 and body == (voiced_session / RECORDING_FILE).read_bytes()
-
-    shot = tmp_path / "session.png"
-    done = _chromium(tmp_path, f"--screenshot={shot}", "--window-size=1280,900", url)
-    assert done.returncode == 0, done.stderr[-500:]
-    data = shot.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
-
-
-def test_recording_is_served_in_byte_ranges_for_seeking(server, voiced_session):
-    url = f"{server.url}session/{voiced_session.name}/audio.wav"
-    whole = (voiced_session / RECORDING_FILE).read_bytes()
-    status, headers, body = _get(url, {"Range": "bytes=1000-1999"})
-    assert status == 206 and body == whole[1000:2000]
-    assert headers["Content-Range"] == f"bytes 1000-1999/{len(whole)}"
-    status, _, body = _get(url, {"Range": "bytes=-100"})
-    assert status == 206 and body == whole[-100:]
-    status, headers, _ = _get(url, {"Range": f"bytes={len(whole) + 5}-"})
-    assert status == 416 and headers["Content-Range"] == f"bytes */{len(whole)}"
-
-
-def test_progress_page_links_each_attempt(server, voiced_session):
-    status, _, body = _get(server.url + "progress/anna")
-    assert status == 200 and f'href="/session/{voiced_session.name}"' in body.decode()
-    status, _, body = _get(server.url + "progress/nobody")
-    assert status == 404 and "no scored sessions" in body.decode()
-
-
-@pytest.mark.parametrize("path", [
-    "session/..%2F..%2F..%2Fetc%2Fpasswd",
-    "session/%2Fetc%2Fpasswd/audio.wav",
-    "session/..",
-    "session/2",  # prefixes are for the command line; a URL names one session
-    "session/nope/audio.wav",
-    "etc/passwd",
-])
-def test_urls_cannot_reach_outside_the_library(server, path):
-    status, _, body = _get(server.url + path)
-    assert status == 404
-    assert b"root:" not in body
-
-
-def test_session_id_with_url_quoting_still_resolves(server, voiced_session):
-    status, _, body = _get(f"{server.url}session/{quote(voiced_session.name)}")
-    assert status == 200 and b"<audio" in body
-
-
-def test_server_refuses_to_listen_beyond_this_machine(data_dir):
-    with Library(data_dir) as library:
-        for host in ("0.0.0.0", "192.168.1.5", "example.org"):
-            with pytest.raises(UsageError, match="only listens on this machine"):
-                make_server(library, host, 0)
+        page = chromium.new_page()
+        page.goto(local_site.url)  # the trainer has the review page open: the browser holds its cookie
+        # Same site (127.0.0.1, another port) and another site (evil.example): neither may read the recording.
+        for origin in (f"http://127.0.0.1:{attacker.port}/", f"http://evil.example:{attacker.port}/"):
+            page.goto(origin)
+            outcome = json.loads(page.evaluate(
+                "new Promise(r => { const t = () => document.title ? r(document.title) : setTimeout(t, 20); t(); })"))
+            assert outcome == {"audio": "error", "fetch": "blocked"}, origin
+            status = page.submit("#f", {})
+            assert status in (401, 403), origin
+    finally:
+        attacker.close()
+    assert result.read_bytes() == before

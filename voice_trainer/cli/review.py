@@ -61,4 +61,8 @@ def serve(settings, open_browser: bool) -> None:
         import webbrowser
 
         webbrowser.open(server.url)
-    server.run()
+    try:
+        server.run()
+    except KeyboardInterrupt:  # uvicorn stops cleanly on Ctrl-C, then hands the signal back
+        pass
+    print("review page stopped", file=sys.stderr)
