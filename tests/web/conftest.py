@@ -58,3 +58,68 @@ def browser(anonymous) -> TestClient:
     """A browser that opened the printed address once (and so holds the cookie)."""
     assert anonymous.get(f"/?token={KEY}").status_code == 200
     return anonymous
+
+
+# --- centre mode: accounts and the audit log -----------------------------------------------------------
+# Until the centre library's accounts and audit log are merged: the same API, held in memory.
+
+
+@dataclass(frozen=True)
+class _Account:
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class _Entry:
+    at: str
+    actor: str
+    action: str
+    target: str
+    detail: str = ""
+
+
+class _Accounts:
+    def __init__(self):
+        self._hashes: dict[str, tuple[str, bytes, bytes]] = {}
+
+    def add(self, name, role, password):
+        import hashlib, os
+        salt = os.urandom(16)
+        self._hashes[name] = (role, salt, hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1))
+        return _Account(name, role)
+
+    def remove(self, name):
+        role = self._hashes.pop(name)[0]
+        return _Account(name, role)
+
+    def list(self):
+        return [_Account(n, v[0]) for n, v in sorted(self._hashes.items())]
+
+    def verify(self, name, password):
+        import hashlib, hmac
+        found = self._hashes.get(name)
+        if found is None:
+            return None
+        role, salt, digest = found
+        ok = hmac.compare_digest(hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1), digest)
+        return _Account(name, role) if ok else None
+
+
+class _Audit:
+    def __init__(self):
+        self._entries: list[_Entry] = []
+
+    def record(self, actor, action, target, detail=""):
+        from datetime import datetime, timezone
+        entry = _Entry(datetime.now(timezone.utc).isoformat(), actor, action, target, detail)
+        self._entries.append(entry)
+        return entry
+
+    def entries(self, limit=100):
+        return list(reversed(self._entries))[:limit]
+
+
+@pytest.fixture
+def centre_store(library):
+    return _Accounts(), _Audit()
