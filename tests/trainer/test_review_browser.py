@@ -66,8 +66,8 @@ def test_local_mode_lets_the_browser_in_with_the_printed_address_only(local_site
     page = chromium.new_page()
     assert page.goto(local_site.base_url) == 401
     assert "carries the key" in page.text()
-    assert page.goto(local_site.url) == 200
-    assert page.url() == local_site.base_url  # the key is not left in the address bar or the history
+    page.goto(local_site.url)
+    assert page.wait_for_url(local_site.base_url) == 200  # the key is not left in the address bar
     text = page.text()
     assert library.anna in text and library.boris in text and "2 sessions" in text
     (cookie,) = page.cookies()
@@ -75,9 +75,22 @@ def test_local_mode_lets_the_browser_in_with_the_printed_address_only(local_site
     assert page.evaluate("document.cookie") == ""  # scripts cannot read it
 
 
+def test_the_browser_opener_file_leads_in_too(local_site, chromium, tmp_path):
+    from voice_trainer.cli.review import opener_file
+
+    with opener_file(local_site.url) as path:
+        assert path.stat().st_mode & 0o077 == 0 and path.parent.stat().st_mode & 0o077 == 0
+        page = chromium.new_page()
+        page.goto(path.as_uri())  # what the browser is given on its command line: no key in sight of `ps`
+        assert page.wait_for_url(local_site.base_url) == 200
+    assert "Practice sessions" in page.text()
+    assert not path.exists()
+
+
 def test_local_mode_session_page_plays_the_recording(local_site, chromium, library):
     page = chromium.new_page()
     page.goto(local_site.url)
+    page.wait_for_url(local_site.base_url)
     assert page.goto(f"{local_site.base_url}session/{library.anna}") == 200
     assert page.evaluate("document.body.dataset.ready") == "1"  # the report's script ran under the CSP
     assert page.evaluate("document.querySelectorAll('button.play').length") == 3
@@ -89,6 +102,7 @@ def test_local_mode_session_page_plays_the_recording(local_site, chromium, libra
 def test_local_mode_refuses_a_foreign_host(local_site, chromium):
     page = chromium.new_page()
     page.goto(local_site.url)
+    page.wait_for_url(local_site.base_url)
     rebound = local_site.base_url.replace("127.0.0.1", "evil.example")
     assert page.goto(rebound) == 403
     assert "Host header is refused" in page.text()
@@ -115,6 +129,7 @@ def test_a_web_page_in_the_trainers_browser_cannot_read_or_change_anything(local
     try:
         page = chromium.new_page()
         page.goto(local_site.url)  # the trainer has the review page open: the browser holds its cookie
+        page.wait_for_url(local_site.base_url)
         # Same site (127.0.0.1, another port) and another site (evil.example): neither may read the recording.
         for origin in (f"http://127.0.0.1:{attacker.port}/", f"http://evil.example:{attacker.port}/"):
             page.goto(origin)

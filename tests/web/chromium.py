@@ -170,6 +170,16 @@ class Page:
         self.browser.wait_event(self.session, "Page.loadEventFired")
         return self.status()
 
+    def wait_for_url(self, url: str) -> int:
+        """After a page that sends the browser on (a meta refresh): wait for the page at `url`; its status."""
+        while True:
+            try:
+                if self.url() == url:
+                    return self.status()
+            except BrowserError:
+                pass  # asked mid-navigation; the next load tells
+            self.browser.wait_event(self.session, "Page.loadEventFired")
+
     def evaluate(self, expression: str) -> Any:
         reply = self._send("Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True})
         if "exceptionDetails" in reply:

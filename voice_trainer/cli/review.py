@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import List, Optional
+from typing import Iterator, List, Optional
 
 import typer
 
@@ -57,12 +60,28 @@ def serve(settings, open_browser: bool) -> None:
     mode = "centre mode, sign in with an account" if settings.centre else "this machine only"
     print(f"review page ({mode}): {server.url}", flush=True)
     print("Ctrl-C to stop", file=sys.stderr, flush=True)
-    if open_browser:
-        import webbrowser
+    with opener_file(server.url) if open_browser else nullcontext() as opener:
+        if opener is not None:
+            import webbrowser
 
-        webbrowser.open(server.url)
-    try:
-        server.run()
-    except KeyboardInterrupt:  # uvicorn stops cleanly on Ctrl-C, then hands the signal back
-        pass
+            webbrowser.open(opener.as_uri())
+        try:
+            server.run()
+        except KeyboardInterrupt:  # uvicorn stops cleanly on Ctrl-C, then hands the signal back
+            pass
     print("review page stopped", file=sys.stderr)
+
+
+@contextmanager
+def opener_file(url: str) -> Iterator[Path]:
+    """A private page that sends the browser on to `url` (as Jupyter does): the browser is started with
+    this file's name, so the key never shows on a command line that other users can read with `ps`."""
+    from html import escape
+
+    with tempfile.TemporaryDirectory(prefix="voice-trainer-review-") as folder:  # 0700
+        path = Path(folder) / "open-review.html"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(f'<!DOCTYPE html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url={escape(url)}">'
+                    f'<title>voice-trainer review</title><a href="{escape(url)}">Open the review page</a>')
+        yield path

@@ -139,7 +139,7 @@ class LocalKeyGuard:
                     scope, receive, send)
             rest = urlencode([(k, v) for k, v in parse_qsl(scope.get("query_string", b"").decode("latin-1"),
                                                          keep_blank_values=True) if k != "token"])
-            response = RedirectResponse(request.url.path + (f"?{rest}" if rest else ""), status_code=303)
+            response = HTMLResponse(pages.onward_page(request.url.path + (f"?{rest}" if rest else "")))
             response.set_cookie(self.cookie_name, self.cookie_value, httponly=True, samesite="strict", path="/")
             return await response(scope, receive, send)
         cookie = request.cookies.get(self.cookie_name)

@@ -44,6 +44,15 @@ def nav(viewer: Viewer | None, csrf: str, centre: bool) -> str:
     return f'<nav class="site"><b>voice-trainer review</b>{"".join(links)}{who}{out}</nav>'
 
 
+def onward_page(target: str) -> str:
+    """The answer to the address with the key: the cookie is set, now go on to the same page without the key.
+
+    A page of our own rather than a redirect: the browser may have been sent here by another site or a
+    file (the browser opener), and a SameSite=Strict cookie is only sent once this site itself navigates."""
+    return document("voice-trainer review", f'<meta http-equiv="refresh" content="0;url={e(target)}">'
+                                            f'<p><a href="{e(target)}">Continue to the review page</a></p>')
+
+
 def error_page(status: int, message: str, viewer: Viewer | None = None, csrf: str = "", centre: bool = False) -> str:
     phrase = HTTPStatus(status).phrase
     return document(f"{status} {phrase}", f"{nav(viewer, csrf, centre)}<main><h1>{status} {e(phrase)}</h1>"
