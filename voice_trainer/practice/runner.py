@@ -309,10 +309,6 @@ def _finish_files(call: _Call, say: Print) -> None:
         session.folder.write_transcript(session.events)
     except OSError as err:
         say(f"the transcript could not be written: {err}")
-    try:
-        from voice_trainer.trainer.library import Library
+    from voice_trainer.trainer.publish import after_call
 
-        with Library(call.data_dir) as library:
-            library.index(session.folder.path)
-    except (VoiceTrainerError, OSError) as err:
-        say(f"the session library was not updated ({err}); `voice-trainer sessions list` will pick it up")
+    after_call(call.data_dir, session.folder.path, say)  # indexed here, published to the centre if there is one
