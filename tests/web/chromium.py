@@ -168,7 +168,10 @@ class Page:
         if reply.get("errorText"):
             raise BrowserError(f"{url}: {reply['errorText']}")
         self.browser.wait_event(self.session, "Page.loadEventFired")
-        return self.status()
+        try:
+            return self.status()
+        except BrowserError:
+            return 0  # the page sent the browser on at once (a meta refresh); see wait_for_url
 
     def wait_for_url(self, url: str) -> int:
         """After a page that sends the browser on (a meta refresh): wait for the page at `url`; its status."""

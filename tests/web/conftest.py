@@ -1,4 +1,5 @@
-"""Fixtures for the review site: a library with real recorded sessions, the app in local mode in-process."""
+"""Fixtures for the review site: real recorded sessions in a library (this machine's SQLite one, or a
+centre's PostgreSQL one with its shared recordings store), and the app over it in-process."""
 
 from __future__ import annotations
 
@@ -10,15 +11,20 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.fixtures.sessions import SHORT_CALL, record_session
+from voice_trainer.session_folder import SessionFolder
+from voice_trainer.trainer.library import LocalLibrary
 from voice_trainer.web.app import create_app
-from voice_trainer.web.settings import ReviewSettings
+from voice_trainer.web.settings import CENTRE, ReviewSettings
 
 PORT = 8765
 KEY = "the-key-printed-with-the-address"
+BASE = f"http://127.0.0.1:{PORT}"
+ACCOUNTS = {"anna": ("trainee", "anna-pass-1"), "boris": ("trainee", "boris-pass-1"),
+            "tanya": ("trainer", "tanya-pass-1")}
 
 
 @dataclass(frozen=True)
-class Library:
+class Sessions:
     """A data dir with anna's voiced call (with a recording) and Boris's text call."""
 
     data_dir: Path
@@ -27,30 +33,37 @@ class Library:
 
 
 @pytest.fixture(scope="session")
-def recorded_library(tmp_path_factory) -> Library:
+def recorded_sessions(tmp_path_factory) -> Sessions:
     data_dir = tmp_path_factory.mktemp("review") / "data"
     data_dir.mkdir()
     anna = record_session(data_dir, SHORT_CALL, seed=2, trainee="anna", voiced=True)
     boris = record_session(data_dir, SHORT_CALL, seed=7, trainee="Boris")
-    return Library(data_dir, anna.name, boris.name)
+    return Sessions(data_dir, anna.name, boris.name)
 
 
 @pytest.fixture
-def library(recorded_library, tmp_path) -> Library:
+def sessions(recorded_sessions, tmp_path) -> Sessions:
     """A private copy: tests may correct and re-score its sessions."""
     data_dir = tmp_path / "data"
-    shutil.copytree(recorded_library.data_dir, data_dir)
-    return Library(data_dir, recorded_library.anna, recorded_library.boris)
-
-
-def local_app(data_dir: Path, **settings):
-    return create_app(ReviewSettings(data_dir=data_dir, port=PORT, **settings), key=KEY)
+    shutil.copytree(recorded_sessions.data_dir, data_dir)
+    return Sessions(data_dir, recorded_sessions.anna, recorded_sessions.boris)
 
 
 @pytest.fixture
-def anonymous(library) -> TestClient:
+def local_library(sessions):
+    with LocalLibrary(sessions.data_dir) as library:
+        library.sync()
+        yield library
+
+
+def local_app(library, **settings):
+    return create_app(ReviewSettings(port=PORT, **settings), library, key=KEY)
+
+
+@pytest.fixture
+def anonymous(local_library) -> TestClient:
     """A browser that has not opened the printed address."""
-    return TestClient(local_app(library.data_dir), base_url=f"http://127.0.0.1:{PORT}")
+    return TestClient(local_app(local_library), base_url=BASE)
 
 
 @pytest.fixture
@@ -60,66 +73,26 @@ def browser(anonymous) -> TestClient:
     return anonymous
 
 
-# --- centre mode: accounts and the audit log -----------------------------------------------------------
-# Until the centre library's accounts and audit log are merged: the same API, held in memory.
+# --- centre mode -----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Account:
-    name: str
-    role: str
+@pytest.fixture(params=["sqlite", "postgres"])
+def centre_library(request, sessions, tmp_path):
+    """A library with accounts anna and boris (trainees) and tanya (trainer) holding the sessions: this
+    machine's (centre mode on one machine) or a centre's (PostgreSQL, sessions published from a station)."""
+    if request.param == "sqlite":
+        library = LocalLibrary(sessions.data_dir)
+        library.sync()
+    else:
+        from voice_trainer.trainer.library.centre import CentreLibrary
+        from voice_trainer.trainer.publish import publish_folder
 
-
-@dataclass(frozen=True)
-class _Entry:
-    at: str
-    actor: str
-    action: str
-    target: str
-    detail: str = ""
-
-
-class _Accounts:
-    def __init__(self):
-        self._hashes: dict[str, tuple[str, bytes, bytes]] = {}
-
-    def add(self, name, role, password):
-        import hashlib, os
-        salt = os.urandom(16)
-        self._hashes[name] = (role, salt, hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1))
-        return _Account(name, role)
-
-    def remove(self, name):
-        role = self._hashes.pop(name)[0]
-        return _Account(name, role)
-
-    def list(self):
-        return [_Account(n, v[0]) for n, v in sorted(self._hashes.items())]
-
-    def verify(self, name, password):
-        import hashlib, hmac
-        found = self._hashes.get(name)
-        if found is None:
-            return None
-        role, salt, digest = found
-        ok = hmac.compare_digest(hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1), digest)
-        return _Account(name, role) if ok else None
-
-
-class _Audit:
-    def __init__(self):
-        self._entries: list[_Entry] = []
-
-    def record(self, actor, action, target, detail=""):
-        from datetime import datetime, timezone
-        entry = _Entry(datetime.now(timezone.utc).isoformat(), actor, action, target, detail)
-        self._entries.append(entry)
-        return entry
-
-    def entries(self, limit=100):
-        return list(reversed(self._entries))[:limit]
-
-
-@pytest.fixture
-def centre_store(library):
-    return _Accounts(), _Audit()
+        share = tmp_path / "share"
+        share.mkdir()
+        library = CentreLibrary(request.getfixturevalue("postgres_url"), share)
+        for session_id in (sessions.anna, sessions.boris):
+            publish_folder(library, SessionFolder(sessions.data_dir / "sessions" / session_id), "station-1")
+    for name, (role, password) in ACCOUNTS.items():
+        library.accounts.add(name, role, password)
+    yield library
+    library.close()

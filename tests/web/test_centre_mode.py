@@ -6,13 +6,11 @@ from urllib.parse import quote
 import pytest
 from starlette.testclient import TestClient
 
-from tests.web.conftest import PORT
-from voice_trainer.session_folder import RESULT_FILE
-from voice_trainer.web.app import ACCOUNTS_FRESH_S, create_app
+from tests.web.conftest import ACCOUNTS, BASE, PORT
+from voice_trainer.web.app import create_app
 from voice_trainer.web.settings import CENTRE, ReviewSettings
 
-PASSWORDS = {"anna": "anna-pass-1", "boris": "boris-pass-1", "tanya": "tanya-pass-1"}
-BASE = f"http://127.0.0.1:{PORT}"
+PASSWORDS = {name: password for name, (_, password) in ACCOUNTS.items()}
 
 
 class Clock:
@@ -29,14 +27,14 @@ def clock():
 
 
 @pytest.fixture
-def centre(library, clock, centre_store):
-    """The app in centre mode over the test library; accounts anna and boris (trainees), tanya (trainer)."""
-    accounts, audit = centre_store
-    for name, role in (("anna", "trainee"), ("boris", "trainee"), ("tanya", "trainer")):
-        accounts.add(name, role, PASSWORDS[name])
-    app = create_app(ReviewSettings(data_dir=library.data_dir, mode=CENTRE, port=PORT), accounts=accounts, audit=audit,
-                     clock=clock)
-    return app, accounts, audit
+def centre(centre_library, clock):
+    """The app in centre mode over the library (SQLite here, or PostgreSQL with the published sessions)."""
+    app = create_app(ReviewSettings(mode=CENTRE, port=PORT), centre_library, clock=clock)
+    return app, centre_library.accounts, centre_library.audit
+
+
+def stored_result(library, session_id) -> dict:
+    return library.record(session_id).result
 
 
 def client(app, base=BASE) -> TestClient:
@@ -63,30 +61,30 @@ def actions(audit) -> list[tuple[str, str, str]]:
 # --- signing in -------------------------------------------------------------------------------------------
 
 
-def test_without_signing_in_pages_lead_to_the_login_and_recordings_are_401(centre, library):
+def test_without_signing_in_pages_lead_to_the_login_and_recordings_are_401(centre, sessions):
     app, _, _ = centre
     c = client(app)
-    response = c.get(f"/session/{library.anna}", follow_redirects=False)
+    response = c.get(f"/session/{sessions.anna}", follow_redirects=False)
     assert response.status_code == 303
-    assert response.headers["location"] == "/login?next=" + quote(f"/session/{library.anna}", safe="")
-    for path in (f"/session/{library.anna}/audio.wav",):
+    assert response.headers["location"] == "/login?next=" + quote(f"/session/{sessions.anna}", safe="")
+    for path in (f"/session/{sessions.anna}/audio.wav",):
         assert c.get(path).status_code == 401
-    assert c.post(f"/session/{library.anna}/fix", data={"turn": "1", "text": "x"}).status_code == 401
+    assert c.post(f"/session/{sessions.anna}/fix", data={"turn": "1", "text": "x"}).status_code == 401
     page = c.get("/login").text
     assert "name you practise under" in page and "any mix of capitals" in page
 
 
-def test_login_sets_a_strict_httponly_cookie_and_goes_where_asked(centre, library):
+def test_login_sets_a_strict_httponly_cookie_and_goes_where_asked(centre, sessions):
     app, _, audit = centre
     c = client(app)
-    form = c.get(f"/login?next=/session/{library.anna}")
+    form = c.get(f"/login?next=/session/{sessions.anna}")
     response = c.post("/login", data={"name": "anna", "password": PASSWORDS["anna"], "csrf": csrf_of(form.text),
-                                      "next": f"/session/{library.anna}"}, follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"] == f"/session/{library.anna}"
+                                      "next": f"/session/{sessions.anna}"}, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == f"/session/{sessions.anna}"
     cookie = [v for k, v in response.headers.multi_items() if k == "set-cookie" and v.startswith("vt_login=")][0]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
     assert "Secure" not in cookie  # plain http on this machine; see the https test
-    assert c.get(f"/session/{library.anna}").status_code == 200
+    assert c.get(f"/session/{sessions.anna}").status_code == 200
     assert ("anna", "login", "anna") in actions(audit)
 
 
@@ -160,88 +158,90 @@ def test_failed_logins_are_throttled_per_address(centre):
 # --- roles ------------------------------------------------------------------------------------------------
 
 
-def test_a_trainee_sees_only_their_own_sessions(centre, library):
+def test_a_trainee_sees_only_their_own_sessions(centre, sessions):
     app, _, _ = centre
     anna = sign_in(app, "anna")
     page = anna.get("/").text
-    assert library.anna in page and library.boris not in page and "1 sessions" in page
-    assert library.boris not in anna.get("/?trainee=Boris").text
-    assert anna.get(f"/session/{library.anna}").status_code == 200
-    assert anna.get(f"/session/{library.anna}/audio.wav").status_code == 200
+    assert sessions.anna in page and sessions.boris not in page and "1 sessions" in page
+    assert sessions.boris not in anna.get("/?trainee=Boris").text
+    assert anna.get(f"/session/{sessions.anna}").status_code == 200
+    assert anna.get(f"/session/{sessions.anna}/audio.wav").status_code == 200
     assert anna.get("/progress/anna").status_code == 200
-    assert "Correct a misheard turn" not in anna.get(f"/session/{library.anna}").text
+    assert "Correct a misheard turn" not in anna.get(f"/session/{sessions.anna}").text
 
 
-def test_a_trainee_cannot_open_another_trainees_session_recording_or_progress(centre, library):
+def test_a_trainee_cannot_open_another_trainees_session_recording_or_progress(centre, sessions):
     app, _, _ = centre
     boris = sign_in(app, "boris")
-    for path in (f"/session/{library.anna}", f"/session/{library.anna}/audio.wav", "/progress/anna", "/progress/ANNA",
+    for path in (f"/session/{sessions.anna}", f"/session/{sessions.anna}/audio.wav", "/progress/anna", "/progress/ANNA",
                  "/audit"):
         response = boris.get(path)
         assert response.status_code == 403, path
-        assert str(library.data_dir) not in response.text
-    assert boris.head(f"/session/{library.anna}/audio.wav").status_code == 403
+        assert str(sessions.data_dir) not in response.text
+    assert boris.head(f"/session/{sessions.anna}/audio.wav").status_code == 403
 
 
-def test_the_account_name_matches_the_trainee_name_in_any_case(centre, library):
+def test_the_account_name_matches_the_trainee_name_in_any_case(centre, sessions):
     app, _, _ = centre
     boris = sign_in(app, "boris")  # the session says "Boris"
     page = boris.get("/").text
-    assert library.boris in page and library.anna not in page
-    assert boris.get(f"/session/{library.boris}").status_code == 200
+    assert sessions.boris in page and sessions.anna not in page
+    assert boris.get(f"/session/{sessions.boris}").status_code == 200
     assert boris.get("/progress/Boris").status_code == 200
 
 
-def test_a_trainee_cannot_correct_a_turn(centre, library):
+def test_a_trainee_cannot_correct_a_turn(centre, centre_library, sessions):
     app, _, _ = centre
     anna = sign_in(app, "anna")
     token = csrf_of(anna.get("/").text)  # the sign-out form carries it
-    result = library.data_dir / "sessions" / library.anna / RESULT_FILE
-    before = result.read_bytes()
-    response = anna.post(f"/session/{library.anna}/fix", data={"turn": "1", "text": "hello", "csrf": token})
+    before = stored_result(centre_library, sessions.anna)
+    response = anna.post(f"/session/{sessions.anna}/fix", data={"turn": "1", "text": "hello", "csrf": token})
     assert response.status_code == 403
-    assert result.read_bytes() == before
+    assert stored_result(centre_library, sessions.anna) == before
 
 
-def test_a_trainer_sees_everyone_and_each_view_and_play_is_audited(centre, library, clock):
+def test_a_trainer_sees_everyone_and_each_view_and_play_is_audited(centre, sessions, clock):
     app, _, audit = centre
     tanya = sign_in(app, "tanya")
     page = tanya.get("/").text
-    assert library.anna in page and library.boris in page
-    assert tanya.get(f"/session/{library.boris}").status_code == 200
+    assert sessions.anna in page and sessions.boris in page
+    assert tanya.get(f"/session/{sessions.boris}").status_code == 200
     for header in ("bytes=0-", "bytes=1000-", "bytes=5000-6000"):  # one play, seeking: one entry
-        assert tanya.get(f"/session/{library.anna}/audio.wav", headers={"range": header}).status_code == 206
-    assert tanya.head(f"/session/{library.anna}/audio.wav").status_code == 200  # not a play
+        assert tanya.get(f"/session/{sessions.anna}/audio.wav", headers={"range": header}).status_code == 206
+    assert tanya.head(f"/session/{sessions.anna}/audio.wav").status_code == 200  # not a play
     clock.now += 301
-    tanya.get(f"/session/{library.anna}/audio.wav")  # a new play later
+    tanya.get(f"/session/{sessions.anna}/audio.wav")  # a new play later
     seen = actions(audit)
-    assert seen.count(("tanya", "view-session", library.boris)) == 1
-    assert seen.count(("tanya", "play-recording", library.anna)) == 2
+    assert seen.count(("tanya", "view-session", sessions.boris)) == 1
+    assert seen.count(("tanya", "play-recording", sessions.anna)) == 2
     audit_page = tanya.get("/audit")
     assert audit_page.status_code == 200 and "play-recording" in audit_page.text
 
 
-def test_a_trainer_corrects_a_turn_the_session_is_rescored_and_audited(centre, library):
+def test_a_trainer_corrects_a_turn_the_session_is_rescored_and_audited(centre, centre_library, sessions):
     app, _, audit = centre
     tanya = sign_in(app, "tanya")
-    session_page = tanya.get(f"/session/{library.anna}").text
+    session_page = tanya.get(f"/session/{sessions.anna}").text
     assert "Correct a misheard turn" in session_page
-    result = library.data_dir / "sessions" / library.anna / RESULT_FILE
-    before = result.read_text(encoding="utf-8")
-    response = tanya.post(f"/session/{library.anna}/fix", follow_redirects=False, data={
+    assert stored_result(centre_library, sessions.anna).get("rescored") is None
+    response = tanya.post(f"/session/{sessions.anna}/fix", follow_redirects=False, data={
         "turn": "1", "text": "здравствуйте извините за разрывы", "csrf": csrf_of(session_page)})
     assert response.status_code == 303
-    after = result.read_text(encoding="utf-8")
-    assert after != before and '"rescored"' in after and "здравствуйте извините за разрывы" in after
+    after = stored_result(centre_library, sessions.anna)
+    assert after["rescored"]["reason"] == "correction"
+    assert after["rescored"]["corrections"][0]["text"] == "здравствуйте извините за разрывы"
+    assert centre_library.get(sessions.anna).score == after["score"]  # the row follows the new result
+    page = tanya.get(response.headers["location"]).text
+    assert "<ins>здравствуйте извините за разрывы</ins>" in page
     (entry,) = [e for e in audit.entries(limit=100) if e.action == "correct-turn"]
-    assert entry.actor == "tanya" and entry.target == library.anna and "turn 1" in entry.detail
+    assert entry.actor == "tanya" and entry.target == sessions.anna and "turn 1" in entry.detail
     assert "score" in entry.detail
 
 
-def test_correcting_without_the_csrf_token_is_refused(centre, library):
+def test_correcting_without_the_csrf_token_is_refused(centre, sessions):
     app, _, audit = centre
     tanya = sign_in(app, "tanya")
-    response = tanya.post(f"/session/{library.anna}/fix", data={"turn": "1", "text": "forged"})
+    response = tanya.post(f"/session/{sessions.anna}/fix", data={"turn": "1", "text": "forged"})
     assert response.status_code == 403
     assert not [e for e in audit.entries(limit=100) if e.action == "correct-turn"]
 
@@ -268,8 +268,15 @@ def test_a_removed_account_is_signed_out(centre, clock):
     anna = sign_in(app, "anna")
     assert anna.get("/").status_code == 200
     accounts.remove("anna")
-    clock.now += ACCOUNTS_FRESH_S + 1
     assert anna.get("/", follow_redirects=False).status_code == 303
+
+
+def test_an_account_whose_role_changed_signs_in_again(centre, centre_library):
+    app, accounts, _ = centre
+    boris = sign_in(app, "boris")
+    accounts.remove("boris")
+    accounts.add("boris", "trainer", "boris-pass-2")
+    assert boris.get("/", follow_redirects=False).status_code == 303
 
 
 def test_a_forged_login_cookie_is_refused(centre):
@@ -279,18 +286,16 @@ def test_a_forged_login_cookie_is_refused(centre):
     assert c.get("/", follow_redirects=False).status_code == 303
 
 
-def test_centre_mode_refuses_hosts_it_was_not_told_about(library, centre_store):
-    accounts, audit = centre_store
-    app = create_app(ReviewSettings(data_dir=library.data_dir, mode=CENTRE, port=PORT,
-                                    allowed_hosts=("review.example.org",)), accounts=accounts, audit=audit)
+def test_centre_mode_refuses_hosts_it_was_not_told_about(centre_library):
+    app = create_app(ReviewSettings(mode=CENTRE, port=PORT, allowed_hosts=("review.example.org",)), centre_library)
     assert client(app, "https://review.example.org").get("/login").status_code == 200
     assert client(app).get("/login").status_code == 403
     assert client(app, "https://evil.example").get("/login").status_code == 403
 
 
-def test_centre_mode_may_listen_beyond_this_machine_local_mode_may_not(library):
+def test_centre_mode_may_listen_beyond_this_machine_local_mode_may_not():
     from voice_trainer.errors import UsageError
 
-    assert ReviewSettings(data_dir=library.data_dir, mode=CENTRE, host="0.0.0.0").checked()
+    assert ReviewSettings(mode=CENTRE, host="0.0.0.0").checked()
     with pytest.raises(UsageError, match="only listens on this machine"):
-        ReviewSettings(data_dir=library.data_dir, host="0.0.0.0").checked()
+        ReviewSettings(host="0.0.0.0").checked()

@@ -6,9 +6,9 @@ from voice_trainer.session_folder import RECORDING_FILE
 
 
 @pytest.fixture
-def audio(browser, library):
-    url = f"/session/{library.anna}/audio.wav"
-    whole = (library.data_dir / "sessions" / library.anna / RECORDING_FILE).read_bytes()
+def audio(browser, sessions):
+    url = f"/session/{sessions.anna}/audio.wav"
+    whole = (sessions.data_dir / "sessions" / sessions.anna / RECORDING_FILE).read_bytes()
     return browser, url, whole
 
 
@@ -78,6 +78,6 @@ def test_many_ranges_are_served_as_parts_or_whole(audio):
     assert response.status_code == 200 and response.content == whole
 
 
-def test_a_session_without_a_recording_has_none(browser, library):
-    response = browser.get(f"/session/{library.boris}/audio.wav")
+def test_a_session_without_a_recording_has_none(browser, sessions):
+    response = browser.get(f"/session/{sessions.boris}/audio.wav")
     assert response.status_code == 404 and "no recording" in response.text

@@ -21,10 +21,10 @@ VT = Path(sys.executable).with_name("voice-trainer")
 
 
 @pytest.fixture
-def server(library):
-    settings = ReviewSettings(data_dir=library.data_dir, request_head_timeout_s=0.5, request_body_timeout_s=0.5,
-                              keep_alive_s=1, max_connections=4)
-    srv = ReviewServer(settings, create_app).start()
+def server(local_library):
+    settings = ReviewSettings(request_head_timeout_s=0.5, request_body_timeout_s=0.5, keep_alive_s=1,
+                              max_connections=4)
+    srv = ReviewServer(settings, lambda bound: create_app(bound, local_library)).start()
     yield srv
     srv.stop()
 
@@ -87,10 +87,10 @@ def test_a_connection_that_never_speaks_is_closed(server):
     sock.close()
 
 
-def test_a_form_body_that_stops_arriving_is_408_and_closed(server, library):
+def test_a_form_body_that_stops_arriving_is_408_and_closed(server, sessions):
     cookie = _cookie(server)
     sock = _connect(server)
-    sock.sendall((f"POST /session/{library.boris}/fix HTTP/1.1\r\nHost: 127.0.0.1:{server.settings.port}\r\n"
+    sock.sendall((f"POST /session/{sessions.boris}/fix HTTP/1.1\r\nHost: 127.0.0.1:{server.settings.port}\r\n"
                   f"Cookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
                   "Content-Length: 100\r\n\r\nturn=1&te").encode())
     answer = _read_all(sock)
@@ -120,9 +120,9 @@ def test_a_huge_request_head_is_refused(server):
     sock.close()
 
 
-def test_connections_beyond_the_limit_get_503(library):
-    settings = ReviewSettings(data_dir=library.data_dir, max_connections=2)
-    srv = ReviewServer(settings, create_app).start()
+def test_connections_beyond_the_limit_get_503(local_library):
+    settings = ReviewSettings(max_connections=2)
+    srv = ReviewServer(settings, lambda bound: create_app(bound, local_library)).start()
     idle = [_connect(srv) for _ in range(2)]
     try:
         # The idle connections are counted once the server has accepted them: retry until it has.
@@ -172,8 +172,8 @@ def test_a_busy_port_is_one_line(data_dir):
     assert "cannot listen on 127.0.0.1" in done.stderr and "choose another --port" in done.stderr
 
 
-def test_review_prints_the_address_with_its_key_and_serves_it(library):
-    env = {**os.environ, "VOICE_TRAINER_DATA": str(library.data_dir)}
+def test_review_prints_the_address_with_its_key_and_serves_it(sessions):
+    env = {**os.environ, "VOICE_TRAINER_DATA": str(sessions.data_dir)}
     proc = subprocess.Popen([str(VT), "review", "--no-browser"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=env)
     try:
@@ -188,7 +188,7 @@ def test_review_prints_the_address_with_its_key_and_serves_it(library):
             assert 'content="0;url=/"' in response.read().decode()  # on to the address without the key
         with opener.open(bare, timeout=60) as response:  # with the cookie now
             page = response.read().decode()
-        assert library.anna in page and library.boris in page
+        assert sessions.anna in page and sessions.boris in page
     finally:
         proc.send_signal(signal.SIGINT)  # Ctrl-C
         proc.wait(30)

@@ -14,15 +14,18 @@ import typer
 from voice_trainer.cli.app import app
 from voice_trainer.cli.options import DataDir
 
+# A server answers many requests at once: more database connections than a one-shot command needs.
+CENTRE_POOL_MAX = 8
+
 
 @app.command()
 def review(
     port: int = typer.Option(0, "--port", help="Port to listen on (default: any free port)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind: loopback only (127.0.0.1, ::1, localhost) "
-                             "unless --centre."),
+                             "unless in centre mode."),
     no_browser: bool = typer.Option(False, "--no-browser", help="Only print the address; do not open a browser."),
-    centre: bool = typer.Option(False, "--centre", help="Centre mode: sign-in with accounts, roles, the audit log; "
-                                "may listen on other addresses (see docs/review.md)."),
+    centre: bool = typer.Option(False, "--centre", help="Centre mode with this machine's library: sign-in with "
+                                "accounts, roles, the audit log (on by itself when a centre database is configured)."),
     allowed_host: Optional[List[str]] = typer.Option(None, "--allowed-host", help="Centre mode: a name browsers "
                                                      "reach the site by (repeat it); other Host headers are refused."),
     proxy_headers: bool = typer.Option(False, "--proxy-headers", help="Behind a TLS reverse proxy: trust its "
@@ -31,32 +34,48 @@ def review(
                                             help="Comma-separated proxy addresses trusted with --proxy-headers."),
     data_dir: DataDir = None,
 ) -> None:
-    """Browse sessions, reports, recordings and progress in a web page (local: this machine only)."""
+    """Browse sessions, reports, recordings and progress in a web page (local mode: this machine only)."""
+    from voice_trainer.cli.trainer import _settings
     from voice_trainer.web.settings import CENTRE, LOCAL, ReviewSettings
 
+    library_settings = _settings(data_dir)
     settings = ReviewSettings(
-        data_dir=_prepared_data_dir(data_dir), mode=CENTRE if centre else LOCAL, host=host, port=port,
+        mode=CENTRE if centre or library_settings.centre.enabled else LOCAL, host=host, port=port,
         allowed_hosts=tuple(allowed_host or ()), proxy_headers=proxy_headers,
         forwarded_allow_ips=tuple(a.strip() for a in forwarded_allow_ips.split(",") if a.strip()),
     ).checked()
-    serve(settings, open_browser=not no_browser)
+    with _open_library(library_settings) as library:
+        if settings.centre and not library.accounts.list():
+            print("voice-trainer: warning: no accounts yet, nobody can sign in; add one with "
+                  "'voice-trainer users add NAME --role trainer'", file=sys.stderr)
+        serve(settings, library, open_browser=not no_browser)
 
 
-def _prepared_data_dir(data_dir: Optional[Path]) -> Path:
-    from voice_trainer.cli.trainer import _data_dir, _warn_damaged
-    from voice_trainer.trainer.library import Library
+@contextmanager
+def _open_library(library_settings) -> Iterator:
+    """This machine's library (crash leftovers recovered, folders indexed), or the centre's with a bigger pool."""
+    from voice_trainer.cli.trainer import _recover, _warn_damaged
+    from voice_trainer.trainer.library import LocalLibrary
 
-    path = _data_dir(data_dir)
-    with Library(path) as library:
+    centre = library_settings.centre
+    if centre.enabled:
+        from voice_trainer.trainer.library.centre import CentreLibrary
+
+        with CentreLibrary(centre.database, centre.recordings, connect_timeout_s=centre.connect_timeout_s,
+                           pool_max=CENTRE_POOL_MAX) as library:
+            yield library
+        return
+    _recover(library_settings.data_dir)
+    with LocalLibrary(library_settings.data_dir, station=centre.station) as library:
         _warn_damaged(library.sync())
-    return path
+        yield library
 
 
-def serve(settings, open_browser: bool) -> None:
+def serve(settings, library, open_browser: bool) -> None:
     from voice_trainer.web.app import create_app
     from voice_trainer.web.server import ReviewServer
 
-    server = ReviewServer(settings, lambda bound: create_app(bound))
+    server = ReviewServer(settings, lambda bound: create_app(bound, library))
     mode = "centre mode, sign in with an account" if settings.centre else "this machine only"
     print(f"review page ({mode}): {server.url}", flush=True)
     print("Ctrl-C to stop", file=sys.stderr, flush=True)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import getpass
+import os
 import secrets
-import threading
 import time
-from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Protocol
+from typing import Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -27,35 +26,27 @@ from voice_trainer.web.logins import LoginBook, LoginThrottle
 from voice_trainer.web.routes import Site
 from voice_trainer.web.settings import ReviewSettings
 
-ACCOUNTS_FRESH_S = 5.0  # a removed account, or one whose role changed, is signed out within this time
 
 
-class Accounts(Protocol):
-    def verify(self, name: str, password: str) -> Any: ...  # the Account (name, role) or None
-    def list(self) -> list[Any]: ...
-
-
-def create_app(settings: ReviewSettings, *, key: str | None = None, accounts: Accounts | None = None,
-               audit: Any = None, open_library: Callable[[], Any] | None = None,
+def create_app(settings: ReviewSettings, library: Library, *, key: str | None = None,
                clock: Callable[[], float] = time.monotonic) -> Starlette:
-    """The ASGI app. Local mode: `app.state.key` is the key for the printed address (`key` or a new random one).
-    Centre mode needs `accounts` (verify, list) and `audit` (record, entries)."""
+    """The ASGI app over an open library (this machine's or the centre's; it stays open while the app runs).
+
+    Local mode: `app.state.key` is the key for the printed address (`key`, or a new random one).
+    Centre mode: sign-in with the library's accounts; views and changes go to its audit log."""
     settings = settings.checked()
     secret = secrets.token_bytes(32)
-    open_library = open_library or _library_opener(settings)
-    catalog = Catalog(open_library, audit, clock)
+    catalog = Catalog(library, clock)
     middleware = [Middleware(SecurityHeaders, scripts=(REPORT_SCRIPT,))]
     if settings.centre:
-        if accounts is None:
-            raise ValueError("centre mode needs the accounts store")
         logins = LoginBook(secret, settings.login_hours, clock)
         throttle = LoginThrottle(settings.failed_logins_per_account, settings.failed_logins_per_address,
                                  settings.failed_login_window_s, clock)
-        site = Site(settings, catalog, accounts, audit, logins, throttle)
+        site = Site(settings, catalog, library.accounts, logins, throttle)
         allowed = frozenset(settings.allowed_hosts) if settings.allowed_hosts else None
         middleware += [
             Middleware(HostGuard, allowed=allowed),
-            Middleware(LoginGuard, logins=logins, secret=secret, account_check=AccountCheck(accounts, clock),
+            Middleware(LoginGuard, logins=logins, secret=secret, account_check=_account_check(library.accounts),
                        secure=settings.secure_cookies),
         ]
     else:
@@ -63,7 +54,7 @@ def create_app(settings: ReviewSettings, *, key: str | None = None, accounts: Ac
         site = Site(settings, catalog)
         middleware += [
             Middleware(HostGuard, allowed=local_hosts(settings.host, settings.port)),
-            Middleware(LocalKeyGuard, key=key, secret=secret, port=settings.port, owner=getpass.getuser()),
+            Middleware(LocalKeyGuard, key=key, secret=secret, port=settings.port, owner=_local_user()),
         ]
     middleware.append(Middleware(CsrfGuard, max_bytes=settings.max_form_bytes, timeout_s=settings.request_body_timeout_s))
     app = Starlette(routes=site.routes(), middleware=middleware, exception_handlers=_error_pages(settings))
@@ -72,33 +63,22 @@ def create_app(settings: ReviewSettings, *, key: str | None = None, accounts: Ac
     return app
 
 
-def _library_opener(settings: ReviewSettings) -> Callable[[], Any]:
-    @contextmanager
-    def open_library() -> Iterator[Library]:
-        # One connection per request: handlers run in a thread pool and sqlite connections stay in their thread.
-        with Library(settings.data_dir) as library:
-            yield library
+def _account_check(accounts) -> Callable[[str, str], bool]:
+    """Is a signed-in account still there with the same role? Asked on every request: removing an account
+    or changing its role takes effect at its next request."""
 
-    return open_library
+    def check(name: str, role: str) -> bool:
+        account = accounts.get(name)
+        return account is not None and account.role == role
+
+    return check
 
 
-class AccountCheck:
-    """Is this signed-in account still there with the same role? Asked on every request, the store at most
-    every few seconds."""
-
-    def __init__(self, accounts: Accounts, clock: Callable[[], float]):
-        self._accounts = accounts
-        self._clock = clock
-        self._known: dict[str, str] = {}
-        self._read_at = float("-inf")
-        self._lock = threading.Lock()
-
-    def __call__(self, name: str, role: str) -> bool:
-        with self._lock:
-            if self._clock() - self._read_at > ACCOUNTS_FRESH_S:
-                self._known = {a.name: a.role for a in self._accounts.list()}
-                self._read_at = self._clock()
-            return self._known.get(name) == role
+def _local_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid())
 
 
 def _error_pages(settings: ReviewSettings) -> dict:

@@ -52,7 +52,8 @@ def security_headers(scripts: tuple[str, ...] = ()) -> dict[str, str]:
         ),
         "x-content-type-options": "nosniff",
         "x-frame-options": "DENY",
-        "referrer-policy": "no-referrer",
+        # Not no-referrer: with it the browser sends "Origin: null" even on the site's own forms.
+        "referrer-policy": "same-origin",
         "cross-origin-resource-policy": "same-origin",
         "cross-origin-opener-policy": "same-origin",
         "cache-control": "no-store",
@@ -60,8 +61,8 @@ def security_headers(scripts: tuple[str, ...] = ()) -> dict[str, str]:
 
 
 class SecurityHeaders:
-    """No framing (the correction form cannot be clickjacked), no referrer (the local key never leaks in a
-    Referer), no caching of personal data, no cross-origin embedding of recordings, and only the report's
+    """No framing (the correction form cannot be clickjacked), no Referer to other sites (no address of this
+    site leaks out), no caching of personal data, no cross-origin embedding of recordings, and only the report's
     own script may run."""
 
     def __init__(self, app: ASGIApp, scripts: tuple[str, ...] = ()):

@@ -73,13 +73,15 @@ def list_page(listing: ListPage, filters: Filters, since_text: str, note: str, v
         f'<td><a href="/progress/{e(quote(s.trainee, safe=""))}">{e(s.trainee)}</a></td><td>{e(s.started_at)}</td>'
         f"<td>{e(s.scenario)}</td><td>{e(s.persona)}</td><td>{e(s.policy)}</td><td>{e(s.outcome)}</td>"
         f"<td>{'' if s.score is None else s.score}</td><td>{s.duration_s:g} s</td>"
-        f"<td>{'♪' if s.has_recording else ''}</td></tr>"
+        f"<td>{'♪' if s.has_recording else ''}</td><td>{e(', '.join(s.marks))}</td></tr>"
         for s in listing.sessions
-    ) or '<tr><td colspan="10">no sessions</td></tr>'
+    ) or '<tr><td colspan="11">no sessions</td></tr>'
     trainee_field = (f'<label>trainee <select name="trainee">{options(listing.trainees, filters.trainee)}</select></label>'
                      if viewer.is_trainer or len(listing.trainees) > 1 else "")
+    suggestions = "".join(f'<option value="{e(o)}">' for o in listing.outcomes)
     form = (f'<form class="filters" method="get" action="/">{trainee_field}'
-            f'<label>outcome <select name="outcome">{options(listing.outcomes, filters.outcome)}</select></label>'
+            f'<label>outcome <input name="outcome" list="outcomes" size="14" value="{e(filters.outcome or "")}">'
+            f'<datalist id="outcomes">{suggestions}</datalist></label>'
             f'<label>since <input type="date" name="since" value="{e(since_text)}"></label>'
             '<button type="submit">show</button></form>')
     query = {k: v for k, v in (("trainee", filters.trainee), ("outcome", filters.outcome), ("since", since_text)) if v}
@@ -97,7 +99,7 @@ def list_page(listing: ListPage, filters: Filters, since_text: str, note: str, v
     body = (f"{nav(viewer, csrf, centre)}<main><h1>{e(heading)}</h1>{form}{note and f'<p class=note>{e(note)}</p>'}"
             f'<p class="count">{listing.total} sessions</p>'
             "<table><tr><th>session</th><th>trainee</th><th>started</th><th>scenario</th><th>persona</th><th>policy</th>"
-            f"<th>outcome</th><th>score</th><th>length</th><th>audio</th></tr>{rows}</table>"
+            f"<th>outcome</th><th>score</th><th>length</th><th>audio</th><th>marks</th></tr>{rows}</table>"
             f'<p class="pager">{"".join(pager)}</p></main>')
     return document("voice-trainer: sessions", body)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from pathlib import Path
 
 from voice_trainer.errors import UsageError
 
@@ -16,7 +15,6 @@ CENTRE = "centre"
 class ReviewSettings:
     """Local mode: one trainer on this machine, a key in the URL. Centre mode: accounts, roles, an audit log."""
 
-    data_dir: Path
     mode: str = LOCAL
     host: str = "127.0.0.1"
     port: int = 0
