@@ -194,3 +194,47 @@ def test_review_prints_the_address_with_its_key_and_serves_it(sessions):
         proc.wait(30)
     assert proc.returncode == 0
     assert "Traceback" not in proc.stderr.read()
+
+
+def _serve_until_first_line(env, *args):
+    proc = subprocess.Popen([str(VT), "review", "--no-browser", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    return proc, proc.stdout.readline()
+
+
+def _stop(proc) -> str:
+    proc.send_signal(signal.SIGINT)
+    proc.wait(30)
+    err = proc.stderr.read()
+    assert proc.returncode == 0 and "Traceback" not in err, err
+    return err
+
+
+def test_review_in_centre_mode_prints_no_key_and_asks_to_sign_in(sessions, tmp_path):
+    env = {**os.environ, "VOICE_TRAINER_DATA": str(sessions.data_dir), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    proc, line = _serve_until_first_line(env, "--centre")
+    try:
+        assert "centre mode" in line and "token=" not in line
+        url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
+        with urllib.request.urlopen(url, timeout=60) as response:  # sent on to the login page
+            assert response.url.startswith(url + "login") and "Sign in" in response.read().decode()
+    finally:
+        err = _stop(proc)
+    assert "no accounts yet" in err and "voice-trainer users add" in err
+
+
+def test_a_configured_centre_database_means_centre_mode(postgres_url, tmp_path):
+    share = tmp_path / "share"
+    share.mkdir()
+    env = {**os.environ, "VOICE_TRAINER_DATA": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "VOICE_TRAINER_DATABASE": postgres_url, "VOICE_TRAINER_RECORDINGS": str(share)}
+    proc, line = _serve_until_first_line(env)
+    try:
+        assert "centre mode" in line and "token=" not in line
+        url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
+        with urllib.request.urlopen(url + "login", timeout=60) as response:
+            assert "Sign in" in response.read().decode()
+    finally:
+        _stop(proc)
+    done = _run(tmp_path / "data", "--host", "0.0.0.0", "--port", "99999")  # the port is checked first
+    assert done.returncode == 2 and "--port 99999" in done.stderr

@@ -84,10 +84,7 @@ def serve(settings, library, open_browser: bool) -> None:
             import webbrowser
 
             webbrowser.open(opener.as_uri())
-        try:
-            server.run()
-        except KeyboardInterrupt:  # uvicorn stops cleanly on Ctrl-C, then hands the signal back
-            pass
+        server.run()  # until Ctrl-C
     print("review page stopped", file=sys.stderr)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import socket
 import sys
 import threading
@@ -68,6 +69,15 @@ class HeadTimeoutProtocol(H11Protocol):
             self.transport.close()
 
 
+class _Server(uvicorn.Server):
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        """Ctrl-C or SIGTERM: stop serving (a second Ctrl-C: at once), then return normally. uvicorn would
+        raise the signal again after its shutdown, inside the event loop's own teardown."""
+        if self.should_exit and sig == signal.SIGINT:
+            self.force_exit = True
+        self.should_exit = True
+
+
 def bind(settings: ReviewSettings) -> socket.socket:
     """A listening socket on the settings' address; UsageError in one line if that cannot be."""
     settings.checked()
@@ -113,7 +123,7 @@ class ReviewServer:
             proxy_headers=settings.proxy_headers, forwarded_allow_ips=list(settings.forwarded_allow_ips),
             server_header=False, access_log=False, log_config=None, timeout_graceful_shutdown=5,
         )
-        self.server = uvicorn.Server(self.config)
+        self.server = _Server(self.config)
         self._thread: threading.Thread | None = None
 
     @property
