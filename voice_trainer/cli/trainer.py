@@ -413,13 +413,14 @@ def sessions_purge(
     data_dir: DataDir = None,
 ) -> None:
     """Delete sessions older than an age: their rows and recordings together (retention)."""
-    from voice_trainer.trainer.publish import purge
+    from voice_trainer.trainer.publish import old_local_copies, purge
 
     cutoff = _cutoff(older_than)
     settings = _settings(data_dir)
     with _library(data_dir) as library:
         doomed = library.older_than(cutoff)
-        if not doomed:
+        copies = old_local_copies(settings.data_dir, cutoff) if settings.centre.enabled else []
+        if not doomed and not copies:
             print(f"no sessions started before {cutoff:%Y-%m-%d %H:%M} UTC")
             return
         if not yes:

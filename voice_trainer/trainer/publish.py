@@ -204,29 +204,33 @@ def purge(library, doomed: list[SessionSummary], cutoff: datetime, settings, say
     return done
 
 
-def _purge_local_copies(data_dir: Path, cutoff: datetime, say: Say) -> None:
-    """This machine's published session folders that started before the cutoff."""
-    import shutil
-
+def old_local_copies(data_dir: Path, cutoff: datetime) -> list[SessionFolder]:
+    """This machine's session folders that started before the cutoff."""
     from voice_trainer.trainer.library.folders import summarize
     from voice_trainer.trainer.library.interface import utc_of
 
     root = sessions_dir(Path(data_dir))
     if not root.is_dir():
-        return
+        return []
     limit = cutoff.isoformat(timespec="milliseconds")
+    found = []
     for path in sorted(p for p in root.iterdir() if p.is_dir()):
         folder = SessionFolder(path)
-        if not folder.is_session():
-            continue
-        started = utc_of(summarize(folder).started_at)
-        if started >= limit:
-            continue
+        if folder.is_session() and utc_of(summarize(folder).started_at) < limit:
+            found.append(folder)
+    return found
+
+
+def _purge_local_copies(data_dir: Path, cutoff: datetime, say: Say) -> None:
+    """This machine's published copies from before the cutoff; an unpublished one is kept and named."""
+    import shutil
+
+    for folder in old_local_copies(data_dir, cutoff):
         if not is_published(folder):
-            say(f"kept {path.name} on this machine: it is older than the cutoff but not published yet; "
+            say(f"kept {folder.id} on this machine: it is older than the cutoff but not published yet; "
                 "run 'voice-trainer sessions sync' first")
             continue
         try:
-            shutil.rmtree(path)
+            shutil.rmtree(folder.path)
         except OSError as err:
-            say(f"could not delete this machine's copy of {path.name} ({err.strerror})")
+            say(f"could not delete this machine's copy of {folder.id} ({err.strerror})")

@@ -200,13 +200,17 @@ class PostgresDatabase(Database):
         )
         try:
             self.pool.open(wait=True, timeout=connect_timeout_s)
-        except PoolTimeout:
+        except (PoolTimeout, psycopg.Error):
             self.pool.close(timeout=0)
-            raise LibraryError(self._unreachable("no connection within "
-                                                 f"{connect_timeout_s:g} s")) from None
-        except psycopg.Error as err:
-            self.pool.close(timeout=0)
-            raise LibraryError(self._unreachable(_first_line(err))) from None
+            raise LibraryError(self._unreachable(self._why(url))) from None
+
+    def _why(self, url: str) -> str:
+        """What the server said: the pool only reports that it gave up waiting."""
+        try:
+            self._psycopg.connect(url, connect_timeout=max(1, math.ceil(self.timeout_s))).close()
+        except self._psycopg.Error as err:
+            return _first_line(err)
+        return f"no connection within {self.timeout_s:g} s"
 
     def _unreachable(self, why: str) -> str:
         return (f"the centre's database {self.location} cannot be reached ({why}); check the network and "
