@@ -238,6 +238,8 @@ def measure(url: str, recordings: Path, rows: int, runs: int) -> dict:
                     call()
                     query_ms[key].append((time.perf_counter() - started) * 1000)
             review_ms = measure_review(library, total, runs)
+            with library.db.read() as tx:
+                database_mb = tx.one("SELECT pg_database_size(current_database())")[0] / 1e6
         env = {k: v for k, v in os.environ.items() if not k.startswith("VOICE_TRAINER_")}
         env.update(VOICE_TRAINER_DATABASE=url, VOICE_TRAINER_RECORDINGS=str(recordings),
                    VOICE_TRAINER_DATA=str(work / "trainer"), XDG_CONFIG_HOME=str(work / "config"))
@@ -255,7 +257,7 @@ def measure(url: str, recordings: Path, rows: int, runs: int) -> dict:
         return {
             "rows": total, "fill_s": fill_s, "publish_ms": publish_ms, "sync_ms": sync_ms,
             "recording_mb": recording_mb, "events_kb": events_kb, "query_ms": query_ms, "cli_ms": cli_ms,
-            "review_ms": review_ms,
+            "review_ms": review_ms, "database_mb": database_mb,
             "runs": runs, "sync_session": sync_folder.name,
         }
     finally:
@@ -272,7 +274,8 @@ def report(m: dict, command: str) -> str:
         "(the machine is shared); numbers are wall-clock milliseconds.",
         "",
         f"{m['rows']:,} sessions in PostgreSQL (synthetic rows: one real scored call under 200 trainees, 7 minutes "
-        f"apart over {m['rows'] * 7 // (60 * 24 * 365) or 1} year(s)); {m['runs']} runs each.",
+        f"apart over {m['rows'] * 7 // (60 * 24 * 365) or 1} year(s)); {m['runs']} runs each. The database then "
+        f"takes {m['database_mb']:.0f} MB on disk (rows with their timelines, indexes, accounts, audit log).",
         "",
         "| `sessions list`, 50 per page | p50 ms | p95 ms |",
         "|---|---|---|",

@@ -315,10 +315,23 @@ def sessions_export(
     try:
         count = export_sessions(fmt, rows, output or sys.stdout, xapi_home_page=settings.xapi_home_page,
                                 xapi_activity_base=settings.xapi_activity_base)
+    except BrokenPipeError:
+        if output is not None:
+            raise UsageError(f"{printable(output)}: cannot write the export (broken pipe)") from None
+        _reader_went_away()
+        return
     except OSError as err:
         raise UsageError(f"{printable(output)}: cannot write the export ({err.strerror}); choose another path") from None
     if output:
         print(f"wrote {count} {'statements' if fmt == 'xapi' else 'sessions'} to {printable(output)}")
+
+
+def _reader_went_away() -> None:
+    """stdout's reader (`| head`, a pager) stopped reading: nothing more to say, and nothing for Python
+    to complain about when it flushes stdout at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 @sessions_app.command("fix")
