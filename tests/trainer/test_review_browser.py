@@ -197,8 +197,8 @@ def test_a_trainer_opens_everyones_sessions_and_plays_the_recording(centre_site,
     assert page.goto(f"{centre_site.base_url}session/{sessions.anna}") == 200
     assert page.evaluate(AUDIO_LOADS) == "loaded"  # from the centre's shared store, checksum verified
     actions = {(e.actor, e.action, e.target) for e in centre_library.audit.entries(limit=50)}
-    assert ("tanya", "view-session", sessions.anna) in actions
-    assert ("tanya", "play-recording", sessions.anna) in actions
+    assert ("tanya", "view session", sessions.anna) in actions
+    assert ("tanya", "play recording", sessions.anna) in actions
 
 
 @pytestmark_centre
@@ -214,7 +214,7 @@ def test_a_trainer_corrects_a_turn_from_the_page(centre_site, chromium, sessions
     assert result["rescored"]["corrections"] == [
         {"turn": 2, "text": "я понимаю ваше раздражение давайте разберёмся",
          "previous": result["rescored"]["corrections"][0]["previous"]}]
-    (entry,) = [e for e in centre_library.audit.entries(limit=50) if e.action == "correct-turn"]
+    (entry,) = [e for e in centre_library.audit.entries(limit=50) if e.action == "fix turn"]
     assert entry.actor == "tanya" and entry.target == sessions.anna
     assert f"score {score_before} -> {centre_library.get(sessions.anna).score}" in entry.detail
 

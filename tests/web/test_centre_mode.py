@@ -85,7 +85,7 @@ def test_login_sets_a_strict_httponly_cookie_and_goes_where_asked(centre, sessio
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
     assert "Secure" not in cookie  # plain http on this machine; see the https test
     assert c.get(f"/session/{sessions.anna}").status_code == 200
-    assert ("anna", "login", "anna") in actions(audit)
+    assert ("anna", "sign in", "anna") in actions(audit)
 
 
 def test_behind_tls_the_cookie_is_secure(centre):
@@ -103,8 +103,8 @@ def test_a_wrong_password_is_refused_and_audited(centre):
     for name, password in (("anna", "nope-nope"), ("nobody", "whatever1"), ("ANNA", PASSWORDS["anna"] + "x")):
         response = c.post("/login", data={"name": name, "password": password, "csrf": csrf_of(c.get("/login").text)})
         assert response.status_code == 401 and "Wrong name or password" in response.text
-    assert [a for a in actions(audit) if a[1] == "login-failed"] == [
-        ("anna", "login-failed", "anna"), ("nobody", "login-failed", "nobody"), ("ANNA", "login-failed", "ANNA")]
+    assert [a for a in actions(audit) if a[1] == "sign in failed"] == [
+        ("anna", "sign in failed", "anna"), ("nobody", "sign in failed", "nobody"), ("ANNA", "sign in failed", "ANNA")]
     assert c.get("/", follow_redirects=False).status_code == 303  # still not signed in
 
 
@@ -139,7 +139,7 @@ def test_failed_logins_are_throttled_per_account_then_allowed_again(centre, cloc
                                             "csrf": csrf_of(trainer.get("/login").text)})
     assert response.status_code == 429 and int(response.headers["retry-after"]) > 0
     assert "Too many failed sign-ins" in response.text
-    assert ("tanya", "login-throttled", "tanya") in actions(audit)
+    assert ("tanya", "sign in throttled", "tanya") in actions(audit)
     # Another account from another place is not held up...
     assert sign_in(app, "anna")
     clock.now += 901  # ...and after the window the account may sign in again.
@@ -212,10 +212,10 @@ def test_a_trainer_sees_everyone_and_each_view_and_play_is_audited(centre, sessi
     clock.now += 301
     tanya.get(f"/session/{sessions.anna}/audio.wav")  # a new play later
     seen = actions(audit)
-    assert seen.count(("tanya", "view-session", sessions.boris)) == 1
-    assert seen.count(("tanya", "play-recording", sessions.anna)) == 2
+    assert seen.count(("tanya", "view session", sessions.boris)) == 1
+    assert seen.count(("tanya", "play recording", sessions.anna)) == 2
     audit_page = tanya.get("/audit")
-    assert audit_page.status_code == 200 and "play-recording" in audit_page.text
+    assert audit_page.status_code == 200 and "play recording" in audit_page.text
 
 
 def test_a_trainer_corrects_a_turn_the_session_is_rescored_and_audited(centre, centre_library, sessions):
@@ -233,7 +233,7 @@ def test_a_trainer_corrects_a_turn_the_session_is_rescored_and_audited(centre, c
     assert centre_library.get(sessions.anna).score == after["score"]  # the row follows the new result
     page = tanya.get(response.headers["location"]).text
     assert "<ins>здравствуйте извините за разрывы</ins>" in page
-    (entry,) = [e for e in audit.entries(limit=100) if e.action == "correct-turn"]
+    (entry,) = [e for e in audit.entries(limit=100) if e.action == "fix turn"]
     assert entry.actor == "tanya" and entry.target == sessions.anna and "turn 1" in entry.detail
     assert "score" in entry.detail
 
@@ -243,7 +243,7 @@ def test_correcting_without_the_csrf_token_is_refused(centre, sessions):
     tanya = sign_in(app, "tanya")
     response = tanya.post(f"/session/{sessions.anna}/fix", data={"turn": "1", "text": "forged"})
     assert response.status_code == 403
-    assert not [e for e in audit.entries(limit=100) if e.action == "correct-turn"]
+    assert not [e for e in audit.entries(limit=100) if e.action == "fix turn"]
 
 
 # --- signing out, removed accounts, hosts -----------------------------------------------------------------
@@ -260,7 +260,7 @@ def test_signing_out_ends_the_login_for_good(centre):
     replay = client(app)
     replay.cookies.update(stolen)
     assert replay.get("/", follow_redirects=False).status_code == 303  # the old cookie is worthless now
-    assert ("tanya", "logout", "tanya") in actions(audit)
+    assert ("tanya", "sign out", "tanya") in actions(audit)
 
 
 def test_a_removed_account_is_signed_out(centre, clock):

@@ -129,7 +129,7 @@ class Catalog:
         from voice_trainer.trainer.report import render_report
 
         summary = self.session(viewer, session_id)
-        self.record(viewer.name, "view-session", session_id)
+        self.record(viewer.name, "view session", session_id)
         source = self.library.open(summary.session_id)
         return render_report(source, "html", audio_src=audio_src if summary.has_recording else None)
 
@@ -140,7 +140,7 @@ class Catalog:
         if path is None:
             raise NotFound("this session has no recording")
         if playing and self._first_play(viewer, session_id):
-            self.record(viewer.name, "play-recording", session_id)
+            self.record(viewer.name, "play recording", session_id)
         return path
 
     def turns(self, viewer: Viewer, session_id: str) -> list[tuple[int, str]]:
@@ -177,7 +177,7 @@ class Catalog:
         diff = fix_turn(source, turn, text)
         if isinstance(self.library, LocalLibrary):
             self.library.index(summary.folder)  # the index row follows the folder, as after `sessions fix`
-        self.record(viewer.name, "correct-turn", session_id,
+        self.record(viewer.name, "fix turn", session_id,
                     f"turn {turn}: {' '.join(text.split())!r}; score {diff.score_before} -> {diff.score_after}")
         return diff
 

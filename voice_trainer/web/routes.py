@@ -118,7 +118,7 @@ class Site:
         address = request.client.host if request.client else "-"
         wait_s = self.throttle.wait_s(name, address)
         if wait_s > 0:
-            self.catalog.record(name or "-", "login-throttled", name, f"from {address}")
+            self.catalog.record(name or "-", "sign in throttled", name, f"from {address}")
             minutes = max(1, round(wait_s / 60))
             page = pages.login_page(request.state.csrf, next_path,
                                     f"Too many failed sign-ins; try again in about {minutes} min.", name)
@@ -126,12 +126,12 @@ class Site:
         account = self.accounts.verify(name, password) if name and password else None
         if account is None:
             self.throttle.failed(name, address)
-            self.catalog.record(name or "-", "login-failed", name, f"from {address}")
+            self.catalog.record(name or "-", "sign in failed", name, f"from {address}")
             page = pages.login_page(request.state.csrf, next_path, "Wrong name or password.", name)
             return HTMLResponse(page, status_code=401)
         self.throttle.succeeded(name)
         cookie, _ = self.logins.start(account.name, account.role)
-        self.catalog.record(account.name, "login", account.name, f"from {address}")
+        self.catalog.record(account.name, "sign in", account.name, f"from {address}")
         response = RedirectResponse(next_path, status_code=303)
         response.set_cookie(LOGIN_COOKIE, cookie, httponly=True, samesite="strict", path="/",
                             secure=request.state.secure_cookies, max_age=int(self.settings.login_hours * 3600))
@@ -142,7 +142,7 @@ class Site:
         login = getattr(request.state, "login", None)
         if login is not None:
             self.logins.end(login.id)
-            self.catalog.record(login.name, "logout", login.name)
+            self.catalog.record(login.name, "sign out", login.name)
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(LOGIN_COOKIE, path="/", httponly=True, samesite="strict")
         return response
