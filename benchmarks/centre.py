@@ -63,7 +63,8 @@ REPLIES = [
 
 def pg_bin() -> Path:
     """The newest PostgreSQL server binaries Debian/Ubuntu installed (/usr/lib/postgresql/N/bin)."""
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+                   key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0)
     if not found:
         raise SystemExit("no PostgreSQL server binaries in /usr/lib/postgresql; install postgresql "
                          "(./quickstart test does) or give --database")
@@ -240,6 +241,7 @@ def measure(url: str, recordings: Path, rows: int, runs: int) -> dict:
             review_ms = measure_review(library, total, runs)
             with library.db.read() as tx:
                 database_mb = tx.one("SELECT pg_database_size(current_database())")[0] / 1e6
+                server_version = tx.one("SHOW server_version")[0].split()[0]
         env = {k: v for k, v in os.environ.items() if not k.startswith("VOICE_TRAINER_")}
         env.update(VOICE_TRAINER_DATABASE=url, VOICE_TRAINER_RECORDINGS=str(recordings),
                    VOICE_TRAINER_DATA=str(work / "trainer"), XDG_CONFIG_HOME=str(work / "config"))
@@ -257,7 +259,7 @@ def measure(url: str, recordings: Path, rows: int, runs: int) -> dict:
         return {
             "rows": total, "fill_s": fill_s, "publish_ms": publish_ms, "sync_ms": sync_ms,
             "recording_mb": recording_mb, "events_kb": events_kb, "query_ms": query_ms, "cli_ms": cli_ms,
-            "review_ms": review_ms, "database_mb": database_mb,
+            "review_ms": review_ms, "database_mb": database_mb, "server_version": server_version,
             "runs": runs, "sync_session": sync_folder.name,
         }
     finally:
@@ -269,7 +271,8 @@ def report(m: dict, command: str) -> str:
     lines = [
         SECTION,
         "",
-        f"Re-run: `{command}` (a throw-away PostgreSQL 15 cluster on a unix socket, the share a local folder).",
+        f"Re-run: `{command}` (PostgreSQL {m['server_version']}, a throw-away cluster on a unix "
+        "socket unless `--database` is given; the share a local folder).",
         f"{platform.platform()}, {os.cpu_count()} cores, load average at the end {load1[0]:.2f} "
         "(the machine is shared); numbers are wall-clock milliseconds.",
         "",
