@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.web.chromium import Chromium
-from tests.web.conftest import ACCOUNTS, centre_library, local_library, recorded_sessions, sessions  # noqa: F401
+from tests.web.conftest import ACCOUNTS
 from voice_trainer.session_folder import RESULT_FILE
 from voice_trainer.web.app import create_app
 from voice_trainer.web.server import ReviewServer
