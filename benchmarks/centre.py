@@ -132,7 +132,7 @@ def fill(library: CentreLibrary, template: SessionRecord, n: int, batch: int = 2
     started = time.perf_counter()
     rows = synthetic_rows(template, n)
     while True:
-        chunk = [library._row(r) for r, _ in zip(rows, range(batch))]
+        chunk = [library._row(r) for _, r in zip(range(batch), rows)]
         if not chunk:
             break
         with library.db.write() as tx:
@@ -170,6 +170,7 @@ def measure_review(library: CentreLibrary, total: int, runs: int) -> dict[str, l
         asks = {
             "first page, everyone's (trainer)": (trainer, lambda: "/"),
             "a random page of 50 (trainer)": (trainer, lambda: f"/?page={1 + rng.randrange(pages)}"),
+            "the middle page, the worst (trainer)": (trainer, lambda: f"/?page={1 + pages // 2}"),
             "one trainee's sessions (trainer, filter)": (trainer, lambda: "/?trainee=trainee007"),
             "a trainee's own list": (trainee, lambda: "/"),
         }
@@ -225,12 +226,15 @@ def measure(url: str, recordings: Path, rows: int, runs: int) -> dict:
             recording_mb = (sessions[0] / RECORDING_FILE).stat().st_size / 1e6
             events_kb = (sessions[0] / "events.jsonl").stat().st_size / 1e3
             pages = max(1, total // 50)
-            query_ms = {"first page": [], "a random page": [], "newest first": [], "one trainee": [], "count": []}
+            query_ms = {"first page": [], "a random page (read from the nearer end)": [],
+                        "the middle page (the worst)": [], "newest first": [], "one trainee": [], "count": []}
             rng = random.Random(2)
             for _ in range(runs):
                 for key, call in (
                     ("first page", lambda: library.list(limit=50)),
-                    ("a random page", lambda: library.list(limit=50, offset=50 * rng.randrange(pages))),
+                    ("a random page (read from the nearer end)",
+                     lambda: library.page(total, 50 * rng.randrange(pages), 50)),
+                    ("the middle page (the worst)", lambda: library.page(total, 50 * (pages // 2), 50)),
                     ("newest first", lambda: library.list(limit=50, newest_first=True)),
                     ("one trainee", lambda: library.list(trainee="trainee042", limit=50)),
                     ("count", lambda: library.count()),
@@ -299,11 +303,14 @@ def report(m: dict, command: str) -> str:
         "for the copy into the share with its SHA-256, fsync and rename, then the row and timeline in one "
         f"transaction; `voice-trainer sessions sync` for one such session, the whole command: {m['sync_ms']:.0f} ms.",
         "",
-        "Reading these numbers: a page is an index range scan (`ORDER BY started_utc, session_id` on its index), so "
-        "the first page, a random page and the newest page cost about the same; `count(*)` for the page total is "
-        "the largest part of a paginated query at 100,000 rows. The whole command is mostly Python start-up and "
-        "the connection. Over a real network share the copy takes the recording's size over the link's speed "
-        "(19 MB: about 0.2 s on 1 Gbit/s) and the publish happens after the call has ended.",
+        "Reading these numbers: the first and the newest page are a range scan of 50 index entries "
+        "(`ORDER BY started_utc, session_id` on its index). A page deep in the list makes the database step over "
+        "every row before it (SQL `OFFSET`), so both `sessions list --page N` and the review site read a page past "
+        "the middle from the other end, in the opposite order: the middle page is the worst case. Each list page "
+        "also counts its rows for the page total (`count(*)`). The whole command is mostly Python start-up, "
+        "imports and the connection, and grows with the machine's load. Over a real network share the copy "
+        "takes the recording's size over the link's speed (19 MB: about 0.2 s on 1 Gbit/s); it happens after "
+        "the call has ended, never during it.",
         "",
     ]
     return "\n".join(lines)

@@ -200,9 +200,12 @@ def sessions_list(
     if page > 1 and not limit:
         limit = 50
     with _library(data_dir) as library:
-        sessions = library.list(trainee=trainee, since=day, offset=(page - 1) * limit if limit else 0,
-                                limit=limit or None, newest_first=newest)
-        total = library.count(trainee=trainee, since=day) if limit else len(sessions)
+        if limit:
+            total = library.count(trainee=trainee, since=day)
+            sessions = library.page(total, (page - 1) * limit, limit, trainee, day, newest_first=newest)
+        else:
+            sessions = library.list(trainee=trainee, since=day, newest_first=newest)
+            total = len(sessions)
     if json_out:
         print(json.dumps([s.to_json() for s in sessions], ensure_ascii=False, indent=2))
     elif not sessions:

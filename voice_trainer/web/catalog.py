@@ -27,6 +27,7 @@ TRAINEE = "trainee"
 _SESSION_ID = re.compile(r"^[\w.-]{1,120}$", re.UNICODE)
 PLAY_COALESCE_S = 300.0  # a browser fetches a recording in many ranges while seeking; one play is one entry
 SYNC_EVERY_S = 2.0  # local mode: new session folders show up in the list this soon
+TRAINEES_EVERY_S = 2.0  # the trainee names (a scan of the whole library at a centre) are looked up this often
 
 
 class Forbidden(VoiceTrainerError):
@@ -78,6 +79,7 @@ class Catalog:
         self._synced_at = float("-inf")
         self._plays: dict[tuple[str, str], float] = {}
         self._outcomes: set[str] = {"unfinished"}
+        self._trainees: tuple[float, list[str]] = (float("-inf"), [])
         self._verified: dict[tuple[str, str], tuple[Path, int, int]] = {}
         self._lock = threading.Lock()
 
@@ -87,7 +89,7 @@ class Catalog:
         """Newest first, one page. A trainee's names are those equal to the account's in any case."""
         self._sync()
         library = self.library
-        trainees = library.trainees()
+        trainees = self._trainee_names()
         if not viewer.is_trainer:
             trainees = [t for t in trainees if viewer.may_see(t)]
         if filters.trainee:
@@ -100,7 +102,7 @@ class Catalog:
         page = min(max(1, page), pages)
         offset = (page - 1) * page_size
         if len(names) == 1:
-            sessions = library.list(trainee=names[0], offset=offset, limit=page_size, newest_first=True, **query)
+            sessions = library.page(total, offset, page_size, names[0], newest_first=True, **query)
         else:  # one person under several spellings: merge their newest-first lists, then take the page
             lists = [library.list(trainee=name, offset=0, limit=offset + page_size, newest_first=True, **query)
                      for name in names]
@@ -110,6 +112,13 @@ class Catalog:
             self._outcomes.update(s.outcome for s in sessions)
             outcomes = sorted(self._outcomes)
         return ListPage(sessions, total, page, pages, trainees, outcomes)
+
+    def _trainee_names(self) -> list[str]:
+        at, names = self._trainees
+        if self._clock() - at >= TRAINEES_EVERY_S:
+            names = self.library.trainees()
+            self._trainees = (self._clock(), names)
+        return names
 
     def session(self, viewer: Viewer, session_id: str) -> SessionSummary:
         """The session, if the viewer may see it. NotFound / Forbidden otherwise."""
@@ -239,3 +248,4 @@ class Catalog:
             if len(self._plays) > 10_000:
                 self._plays = {k: v for k, v in self._plays.items() if v > now - PLAY_COALESCE_S}
         return last is None or now - last > PLAY_COALESCE_S
+
