@@ -153,12 +153,14 @@ def run(args) -> list[dict]:
         sign_in(trainer, centre, server.url, "tanya")
         if centre:
             sign_in(trainee, centre, server.url, "trainee007")
+        last_page = max(1, (args.sessions + 49) // 50)
         pages = [
             ("first page, everyone's (trainer)", trainer, "/", f"{args.sessions} sessions"),
-            ("page 100 (offset 4,950)", trainer, "/?page=100", "newer"),
+            (f"page {min(100, last_page)} (offset {50 * (min(100, last_page) - 1):,})", trainer,
+             f"/?page={min(100, last_page)}", "sessions"),
             ("one trainee's first page (trainer, filter)", trainer, "/?trainee=Trainee042", "sessions"),
             ("one outcome's first page (trainer, filter)", trainer, "/?outcome=understood", "sessions"),
-            ("the last page (offset ~99,950)", trainer, f"/?page={(args.sessions + 49) // 50}", "newer"),
+            (f"the last page (offset {50 * (last_page - 1):,})", trainer, f"/?page={last_page}", "sessions"),
         ]
         if centre:
             pages.append(("a trainee's own list (account name in another case)", trainee, "/", "Trainee007"))
