@@ -171,6 +171,10 @@ def test_a_trainers_laptop_lists_reports_corrects_and_exports_everyones_sessions
         actions = [(e.action, e.target) for e in library.audit.entries()]
     assert ("fix turn", anna_id) in actions and ("view recording", boris_folder.name) in actions
 
+    shown = trainer.ok("sessions", "show", boris_folder.name).stdout
+    assert "room1-pc02" in shown and local_sha in shown
+    rescored = trainer.ok("sessions", "rescore", anna_id, "--save").stdout
+    assert "saved" in rescored
     assert "anna: 1 scored sessions" in trainer.ok("progress", "--trainee", "anna").stdout
     rows = json.loads(trainer.ok("sessions", "export", "--format", "json").stdout)
     assert {r["trainee"] for r in rows} == {"anna", "boris"}

@@ -125,3 +125,17 @@ def test_the_home_page_comes_from_the_settings_file(data_dir, tmp_path):
 ])
 def test_durations_are_iso_8601_to_the_hundredth(seconds, expected):
     assert iso_duration(seconds) == expected and ISO_DURATION.match(expected)
+
+
+def test_a_reader_that_stops_early_is_no_error(data_dir):
+    """`sessions export ... | head`: the reader closes the pipe; the export stops quietly."""
+    import subprocess
+
+    from tests.faults.cli_run import CLI
+
+    record_session(data_dir, SHORT_CALL, seed=1, trainee="anna")
+    proc = subprocess.Popen([str(CLI), "sessions", "export", "--format", "xapi"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=clean_env(data_dir))
+    proc.stdout.close()  # before the command has written anything: its first write finds no reader
+    err = proc.stderr.read().decode()
+    assert proc.wait(120) == 0 and err == "", err

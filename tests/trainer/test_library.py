@@ -132,6 +132,13 @@ def test_list_filters_by_trainee_day_and_outcome_and_pages(backend):
     outcome = lib.list()[0].outcome
     assert {s.outcome for s in lib.list(outcome=outcome)} == {outcome}
     assert lib.trainees() == ["anna", "boris"]
+    for newest in (False, True):  # a page read from the nearer end is the same page
+        whole = [s.session_id for s in lib.list(newest_first=newest)]
+        for size in (1, 2, 3):
+            for offset in range(0, 7):
+                page = lib.page(5, offset, size, newest_first=newest)
+                assert [s.session_id for s in page] == whole[offset:offset + size], (newest, size, offset)
+    assert [s.session_id for s in lib.page(4, 2, 2, "anna", newest_first=True)] == [folders[1].name, folders[0].name]
 
 
 def test_a_session_id_is_stored_once_and_a_deleted_one_never_again(backend):

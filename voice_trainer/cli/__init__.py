@@ -14,6 +14,7 @@ from voice_trainer.cli import classify as _classify  # noqa: F401,E402
 from voice_trainer.cli import speech as _speech  # noqa: F401,E402
 from voice_trainer.cli import audio as _audio  # noqa: F401,E402
 from voice_trainer.cli import trainer as _trainer  # noqa: F401,E402
+from voice_trainer.cli import review as _review  # noqa: F401,E402
 from voice_trainer.cli import bench as _bench  # noqa: F401,E402
 
 

@@ -1,4 +1,4 @@
-"""CLI commands for trainers: report, sessions, progress, users, config, review.
+"""CLI commands for trainers: report, sessions, progress, users, config (the review site is in cli/review.py).
 
 Each command builds the settings once (`config.cli_settings`) and opens the library they ask for: this
 machine's (SQLite over the session folders) or the centre's (PostgreSQL and the shared store).
@@ -200,9 +200,12 @@ def sessions_list(
     if page > 1 and not limit:
         limit = 50
     with _library(data_dir) as library:
-        sessions = library.list(trainee=trainee, since=day, offset=(page - 1) * limit if limit else 0,
-                                limit=limit or None, newest_first=newest)
-        total = library.count(trainee=trainee, since=day) if limit else len(sessions)
+        if limit:
+            total = library.count(trainee=trainee, since=day)
+            sessions = library.page(total, (page - 1) * limit, limit, trainee, day, newest_first=newest)
+        else:
+            sessions = library.list(trainee=trainee, since=day, newest_first=newest)
+            total = len(sessions)
     if json_out:
         print(json.dumps([s.to_json() for s in sessions], ensure_ascii=False, indent=2))
     elif not sessions:
@@ -315,10 +318,23 @@ def sessions_export(
     try:
         count = export_sessions(fmt, rows, output or sys.stdout, xapi_home_page=settings.xapi_home_page,
                                 xapi_activity_base=settings.xapi_activity_base)
+    except BrokenPipeError:
+        if output is not None:
+            raise UsageError(f"{printable(output)}: cannot write the export (broken pipe)") from None
+        _reader_went_away()
+        return
     except OSError as err:
         raise UsageError(f"{printable(output)}: cannot write the export ({err.strerror}); choose another path") from None
     if output:
         print(f"wrote {count} {'statements' if fmt == 'xapi' else 'sessions'} to {printable(output)}")
+
+
+def _reader_went_away() -> None:
+    """stdout's reader (`| head`, a pager) stopped reading: nothing more to say, and nothing for Python
+    to complain about when it flushes stdout at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 @sessions_app.command("fix")
@@ -584,36 +600,3 @@ def config_show(
     width = max(len(k) for k, _, _ in rows)
     for key, value, source in rows:
         print(f"{key:<{width}}  {printable(value)}" + (f"   ({printable(source)})" if source else ""))
-
-
-# --- review (moving to cli/review.py with the review site) ------------------------------------------------
-
-
-@app.command()
-def review(
-    port: int = typer.Option(0, "--port", help="Port to listen on (default: any free port)."),
-    host: str = typer.Option("127.0.0.1", "--host", help="Loopback address to bind (127.0.0.1 or ::1 only)."),
-    no_browser: bool = typer.Option(False, "--no-browser", help="Only print the address; do not open a browser."),
-    data_dir: DataDir = None,
-) -> None:
-    """Browse sessions, reports and progress in a local web page (this machine only)."""
-    from voice_trainer.trainer.library import LocalLibrary as Library
-    from voice_trainer.trainer.review import check_loopback, serve
-
-    check_loopback(host)
-
-    def ready(url: str) -> None:
-        print(f"review page: {url} (Ctrl-C to stop)", flush=True)
-        if not no_browser:
-            import webbrowser
-
-            webbrowser.open(url)
-
-    path = _settings(data_dir).data_dir
-    _recover(path)
-    with Library(path) as library:
-        _warn_damaged(library.sync())
-    try:
-        serve(Library(path), host, port, on_ready=ready)
-    except OSError as err:
-        raise UsageError(f"cannot listen on {host}:{port} ({err.strerror}); choose another --port") from None

@@ -327,6 +327,20 @@ class Library:
         with self.db.read() as tx:
             return [self._summary(r) for r in tx.rows(sql, params)]
 
+    def page(self, total: int, offset: int, limit: int, trainee: str | None = None, since: date | None = None,
+             outcome: str | None = None, *, newest_first: bool = False) -> list[SessionSummary]:
+        """`list(...)` for one page when `count(...)` is known: a database skips `offset` rows one by one,
+        so a page past the middle is read in the opposite order from the other end (the last page
+        costs what the first does)."""
+        if offset <= total // 2:
+            return self.list(trainee, since, outcome, offset=offset, limit=limit, newest_first=newest_first)
+        end = min(total, offset + limit)
+        if end <= offset:
+            return []
+        backwards = self.list(trainee, since, outcome, offset=total - end, limit=end - offset,
+                              newest_first=not newest_first)
+        return backwards[::-1]
+
     def count(self, trainee: str | None = None, since: date | None = None, outcome: str | None = None) -> int:
         sql, params = self.sql.count_sessions(trainee, since, outcome)
         with self.db.read() as tx:
