@@ -69,3 +69,8 @@ def test_progress_page_lists_attempts_and_missed_items(library):
 def test_unknown_trainee_names_the_known_ones(library):
     with pytest.raises(SessionError, match="no scored sessions for trainee 'zoe'; trainees in the library: anna, boris"):
         progress(library, "zoe")
+
+
+def test_a_trainee_is_found_in_any_case(library):
+    assert [s.session_id for s in progress(library, " ANNA ").sessions] == [
+        s.session_id for s in progress(library, "anna").sessions]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from voice_trainer.errors import SessionError, UsageError
 from voice_trainer.trainer.library import UNFINISHED, Library, SessionSummary
+from voice_trainer.trainer.library.interface import utc_of
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,11 @@ class Progress:
 
 def progress(library: Library, trainee: str) -> Progress:
     """Progress of one trainee over the scored sessions in the library, oldest first."""
-    sessions = tuple(s for s in library.list(trainee=trainee) if s.outcome != UNFINISHED and s.score is not None)
+    # A name matches in any case and with spaces around it trimmed, as on the review site ("anna" is "Anna").
+    wanted = trainee.strip().casefold()
+    names = [n for n in library.trainees() if n.strip().casefold() == wanted] or [trainee]
+    found = sorted((s for n in names for s in library.list(trainee=n)), key=lambda s: (utc_of(s.started_at), s.session_id))
+    sessions = tuple(s for s in found if s.outcome != UNFINISHED and s.score is not None)
     if not sessions:
         known = ", ".join(library.trainees()) or "none yet"
         raise SessionError(f"no scored sessions for trainee {trainee!r}; trainees in the library: {known}")
