@@ -76,6 +76,19 @@ class TraineeTurn(Event):
 
 
 @dataclass(frozen=True)
+class FullTranscript(Event):
+    """The complete transcript of a voice turn from free recognition, logged when it is ready (after the
+    reply has started: the customer answers the faster live pass, whose words are in the TraineeTurn).
+    It is the turn's record; `moves` are what those words would have meant, for when the passes differ."""
+
+    type: ClassVar[str] = "full_transcript"
+    turn: int = 0
+    text: str = ""
+    words: tuple[Word, ...] = ()
+    moves: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class TranscriptCorrected(Event):
     """A trainer replaced the recognized text of a turn; scoring uses the corrected text."""
 
@@ -153,6 +166,7 @@ class ReplyTiming(Event):
     synthesis_ms: float = 0.0  # rendering the first sentence
     playback_start_ms: float = 0.0  # first block handed to the device -> playing
     reply_latency_ms: float = 0.0  # last voiced sample -> first audible sample
+    rendered_ahead: bool = False  # his first sentence was rendered in the pause, before the turn ended
 
 
 @dataclass(frozen=True)
@@ -179,6 +193,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         TurnStarted,
         PartialText,
         TraineeTurn,
+        FullTranscript,
         TranscriptCorrected,
         MovesUnderstood,
         ReactionApplied,
@@ -237,6 +252,15 @@ class Turn:
     reply_start_ms: float | None
     barge_in: bool
     previous_reply_end_ms: float | None = None  # when the customer's voice before this turn stopped
+    # Voice turns with two passes: what the live pass heard (the customer answered that) and the moves of
+    # the full transcript, which is then `recognized_text`/`words`. None without a full transcript.
+    live_text: str | None = None
+    full_moves: tuple[str, ...] | None = None
+
+    @property
+    def passes_disagree(self) -> bool:
+        """The full transcript means other moves than the live words the customer answered."""
+        return self.full_moves is not None and set(self.full_moves) != set(self.moves)
 
     @property
     def reply_latency_ms(self) -> float | None:
@@ -273,12 +297,19 @@ def turns_from(events: Iterable[Event]) -> list[Turn]:
             by_turn[ev.turn] = {
                 "text": ev.text, "recognized": ev.text, "words": ev.words,
                 "start": ev.start_ms, "end": ev.end_ms, "moves": (), "reply": "",
-                "anger": None, "reply_start": None, "barge_in": False,
+                "anger": None, "reply_start": None, "barge_in": False, "live": None, "full_moves": None,
             }
         elif getattr(ev, "turn", None) in by_turn:
             t = by_turn[ev.turn]  # type: ignore[attr-defined]
             if isinstance(ev, TranscriptCorrected):
                 t["text"] = ev.text
+                t["corrected"] = True
+            elif isinstance(ev, FullTranscript):
+                t["live"], t["full_moves"] = t["recognized"], ev.moves
+                if ev.text.strip():  # the record is the full transcript (unless it heard nothing at all)
+                    t["recognized"], t["words"] = ev.text, ev.words
+                    if not t.get("corrected"):
+                        t["text"] = ev.text
             elif isinstance(ev, MovesUnderstood):
                 t["moves"] = ev.moves
             elif isinstance(ev, CustomerLine):
@@ -294,6 +325,7 @@ def turns_from(events: Iterable[Event]) -> list[Turn]:
             start_ms=t["start"], end_ms=t["end"], moves=t["moves"], reply=t["reply"],
             anger=t["anger"] if t["anger"] is not None else 0.0,
             reply_start_ms=t["reply_start"], barge_in=t["barge_in"], previous_reply_end_ms=speech_end.get(i - 1),
+            live_text=t["live"], full_moves=t["full_moves"],
         )
         for i, t in sorted(by_turn.items())
     ]

@@ -165,6 +165,9 @@ class SpeakerStream:
         self.block_frames = max(1, self.rate_hz * block_ms // 1000)
         self.clock = clock
         self.on_block = on_block  # sees exactly what is played, stamped where it is heard
+        # The first sample is heard this long after it is written (PortAudio's report for the device): a
+        # USB or HDMI device, or one a driver reports as slow, does not make the customer read early.
+        self.device_latency_ms = 1000.0 * device.low_output_latency_s
         self.underruns = 0
         self._stream: Any = None
         self._lock = threading.Lock()
@@ -219,9 +222,10 @@ class SpeakerStream:
                 if stop is not None and stop.is_set():
                     break
                 if start_ms is None:
-                    # Into an empty buffer, which the server starts playing at once; an estimate
-                    # with the reported latency added came out ~150 ms late on PulseAudio.
-                    start_ms = self.clock.now_ms()
+                    # Into an empty buffer, which the device starts playing after its own latency.
+                    # Not the stream's reported latency: that is our buffer when full, and came out
+                    # ~150 ms late on PulseAudio.
+                    start_ms = self.clock.now_ms() + self.device_latency_ms
                 self._write(stream, block)
                 if self.on_block is not None:
                     at_ms = start_ms + 1000.0 * (offset // 2) / self.rate_hz

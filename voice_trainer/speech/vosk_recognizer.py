@@ -90,10 +90,16 @@ class VoskRecognizer:
 
     Word times are on the session timeline: the turn's first chunk's `timestamp_ms`, or when
     chunks carry none, `offset_ms` plus the duration of everything fed before.
+
+    `partials=False`: `accept` returns only the words of utterances vosk has closed, never asking for a
+    partial result. A recognizer that only makes the record (the full transcript beside a faster live
+    pass) has no use for them.
     """
 
-    def __init__(self, model: vosk.Model, *, grammar: list[str] | None = None, offset_ms: float = 0.0):
+    def __init__(self, model: vosk.Model, *, grammar: list[str] | None = None, offset_ms: float = 0.0,
+                 partials: bool = True):
         self._model = model
+        self.partials = partials
         model_dir = getattr(model, "path", None)
         self.rate_hz = model_rate_hz(model_dir)
         self.grammar_json = grammar_json(grammar) if grammar and grammar_supported(model_dir) else None
@@ -106,7 +112,7 @@ class VoskRecognizer:
         if self._turn_origin_ms is None:
             self._turn_origin_ms = chunk.timestamp_ms if chunk.timestamp_ms is not None else self._next_ms
         self._next_ms = (chunk.timestamp_ms if chunk.timestamp_ms is not None else self._next_ms) + chunk.duration_ms
-        if self._feed(self._resampler_for(chunk).convert(chunk).audio):
+        if self._feed(self._resampler_for(chunk).convert(chunk).audio) or not self.partials:
             return _text(self._closed_words)
         partial = json.loads(self._decoder().PartialResult()).get("partial", "")
         return " ".join(t for t in (_text(self._closed_words), _clean(partial)) if t)
@@ -140,19 +146,20 @@ class VoskRecognizer:
             self._feed(self._resampler.convert(_empty_like(self._resampler), last=True).audio)
             self._resampler = None
 
-    def close_utterance(self) -> None:
-        """Finalize what was said so far, keeping the turn open (a pause that may end it).
+    def close_utterance(self) -> str:
+        """Finalize what was said so far, keeping the turn open (a pause that may end it); returns the
+        turn's text so far, final.
 
         FinalResult is the slow step at the end of a turn; doing it during the trailing silence
         takes it off the reply latency. If the trainee goes on, the next words start a new utterance
         whose times are anchored at its own first chunk.
         """
-        if not self._fed_since_close:
-            return
-        self._closed_words += self._words(self._decoder().FinalResult())
-        self._kaldi = None
-        self._turn_origin_ms = None
-        self._fed_since_close = False
+        if self._fed_since_close:
+            self._closed_words += self._words(self._decoder().FinalResult())
+            self._kaldi = None
+            self._turn_origin_ms = None
+            self._fed_since_close = False
+        return _text(self._closed_words)
 
     def _decoder(self) -> vosk.KaldiRecognizer:
         # Made when audio arrives, not when the last turn ends: with a grammar, making one takes
@@ -182,9 +189,9 @@ class VoskRecognizer:
                 raise ModelError(
                     f"vosk could not start a recognizer ({err}); check the model with `voice-trainer models list`"
                 ) from None
+        # Word times and confidences in final results only: partial results are read for their text,
+        # and words in them would cost an alignment on every partial.
         kaldi.SetWords(True)
-        if hasattr(kaldi, "SetPartialWords"):
-            kaldi.SetPartialWords(True)
         return kaldi
 
     def _words(self, result_json: str) -> list[Word]:
