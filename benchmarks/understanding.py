@@ -1,13 +1,18 @@
-"""Precision / recall per move of the move classifier on a labelled utterance set.
+"""Precision / recall per move of the move classifier on a labelled set.
 
-    python benchmarks/understanding.py                      # every dev, holdout and blind set, both languages
+    python benchmarks/understanding.py                      # every set of the seed scenario, both languages
+    python benchmarks/understanding.py --scenario speed     # every set of the speed scenario
+    python benchmarks/understanding.py --scenario speed --examples-only   # each move's patterns removed
     python benchmarks/understanding.py --lang ru tests/data/moves.ru.tsv [--errors] [--timing]
     python benchmarks/understanding.py --lang ru tests/data/sound_alikes.ru.tsv --sounds
     python benchmarks/understanding.py --lang ru tests/data/moves.ru.tsv --fillers
     python benchmarks/understanding.py --lang ru --long
 
 File format: one utterance per line, `moves<TAB>utterance`, moves comma-separated or `unknown`;
-lines starting with '#' are comments.
+lines starting with '#' are comments. Micro-F1 has one definition, `voice_trainer.dialogue.explain.evaluate`.
+
+`--examples-only`: every move's patterns and rejects are removed and its examples replaced by those in
+tests/data/SCENARIO.examples.LANG.yaml (≤ 10 per move, as a trainer would start), if that file exists.
 """
 
 from __future__ import annotations
@@ -21,66 +26,49 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import yaml
+
+from voice_trainer.dialogue.explain import Evaluation, Row, evaluate, read_rows
 from voice_trainer.dialogue.understanding import UNKNOWN, MoveClassifier
 from voice_trainer.errors import VoiceTrainerError
 from voice_trainer.scenario.loader import load
 
-
-def read_labelled(path: Path) -> list[tuple[set[str], str]]:
-    rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        try:
-            labels, text = line.split("\t", 1)
-        except ValueError:
-            sys.exit(f"{path}:{n}: expected 'moves<TAB>utterance'")
-        moves = {m.strip() for m in labels.split(",") if m.strip()} - {UNKNOWN}
-        rows.append((moves, text.strip()))
-    return rows
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 
 
-def evaluate(classifier: MoveClassifier, rows: list[tuple[set[str], str]]):
-    tp, fp, fn = Counter(), Counter(), Counter()
-    errors = []
-    for gold, text in rows:
-        predicted = set(classifier.classify(text).moves)
-        for m in predicted & gold:
-            tp[m] += 1
-        for m in predicted - gold:
-            fp[m] += 1
-        for m in gold - predicted:
-            fn[m] += 1
-        if predicted != gold:
-            errors.append((text, sorted(gold) or [UNKNOWN], sorted(predicted) or [UNKNOWN]))
-    return tp, fp, fn, errors
+def read_labelled(path: Path) -> list[Row]:
+    try:
+        return read_rows(path)
+    except VoiceTrainerError as err:
+        sys.exit(str(err))
 
 
-def f1(p: float, r: float) -> float:
-    return 2 * p * r / (p + r) if p + r else 0.0
-
-
-def report(tp: Counter, fp: Counter, fn: Counter, moves: list[str], rows: int) -> tuple[str, float]:
+def report(result: Evaluation) -> tuple[str, float]:
     out = ["| move | support | precision | recall | F1 |", "|---|---:|---:|---:|---:|"]
-    for m in moves:
-        p = tp[m] / (tp[m] + fp[m]) if tp[m] + fp[m] else 1.0
-        r = tp[m] / (tp[m] + fn[m]) if tp[m] + fn[m] else 1.0
-        out.append(f"| {m} | {tp[m] + fn[m]} | {p:.2f} | {r:.2f} | {f1(p, r):.2f} |")
-    T, F_P, F_N = sum(tp.values()), sum(fp.values()), sum(fn.values())
-    micro_p = T / (T + F_P) if T + F_P else 1.0
-    micro_r = T / (T + F_N) if T + F_N else 1.0
-    micro = f1(micro_p, micro_r)
-    out.append(f"| **micro** | {T + F_N} | {micro_p:.2f} | {micro_r:.2f} | **{micro:.3f}** |")
-    out.append(f"\n{rows} utterances.")
-    return "\n".join(out), micro
+    for m in result.moves:
+        out.append(f"| {m.move} | {m.support} | {m.precision:.2f} | {m.recall:.2f} | {m.f1:.2f} |")
+    support = sum(m.support for m in result.moves)
+    out.append(f"| **micro** | {support} | {result.micro_precision:.2f} | {result.micro_recall:.2f} | "
+               f"**{result.micro_f1:.3f}** |")
+    out.append(f"\n{result.rows} utterances.")
+    return "\n".join(out), result.micro_f1
 
 
-def timing(classifier: MoveClassifier, rows: list[tuple[set[str], str]], build_ms: float) -> str:
+def examples_only(moves: dict, scenario: str, lang: str) -> dict:
+    """The scenario's moves with patterns and rejects removed: what a trainer has who wrote examples only."""
+    path = DATA / f"{scenario}.examples.{lang}.yaml"
+    examples = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return {name: move.model_copy(update={"patterns": [], "reject": [], "examples": examples.get(name, move.examples)})
+            for name, move in moves.items()}
+
+
+def timing(classifier: MoveClassifier, rows: list[Row], build_ms: float) -> str:
     """First pass: words not seen before (lemmatizer and lexicon caches cold); second pass: warm caches."""
     passes = []
     for _ in range(2):
         ms = []
-        for _, text in rows:
+        for row in rows:
+            text = row.text
             # CPU time of this process, so other jobs on a busy machine don't inflate the figure.
             started = time.process_time()
             classifier.classify(text)
@@ -93,19 +81,17 @@ def timing(classifier: MoveClassifier, rows: list[tuple[set[str], str]], build_m
     return "\n".join(out)
 
 
-def sounds(moves, lang: str, rows: list[tuple[set[str], str]]) -> str:
+def sounds(moves, lang: str, rows: list[Row]) -> str:
     """What taking real words for the pattern words they sound like gains, and what it gets wrong."""
     plain = MoveClassifier(moves, lang, sound_alikes=False)
     heard = MoveClassifier(moves, lang)
     right, wrong = [], []
-    for gold, text in rows:
-        for move in heard.classify(text).by_sound:
-            (right if move in gold else wrong).append((move, text))
+    for row in rows:
+        for move in heard.classify(row.text).by_sound:
+            (right if move in row.moves else wrong).append((move, row.text))
     out = []
     for name, classifier in (("without sound-alikes", plain), ("with sound-alikes", heard)):
-        tp, fp, fn, _ = evaluate(classifier, rows)
-        _, micro = report(tp, fp, fn, list(moves), len(rows))
-        out.append(f"{name}: micro-F1 {micro:.3f}")
+        out.append(f"{name}: micro-F1 {evaluate(classifier, rows, explain_misses=False).micro_f1:.3f}")
     out.append(f"moves made only through a sound-alike: {len(right)} right, {len(wrong)} wrong")
     out += [f"  wrong: {move}\t{text}" for move, text in wrong]
     return "\n".join(out)
@@ -117,11 +103,12 @@ FILLERS = {
 }
 
 
-def fillers(classifier: MoveClassifier, lang: str, rows: list[tuple[set[str], str]], seed: int = 7) -> str:
+def fillers(classifier: MoveClassifier, lang: str, rows: list[Row], seed: int = 7) -> str:
     """Put one to three fillers between the words of every utterance: how often does that change the moves?"""
     rng = random.Random(seed)
     changed = []
-    for _, text in rows:
+    for row in rows:
+        text = row.text
         words = text.split()
         for _ in range(rng.randint(1, 3)):
             words.insert(rng.randint(0, len(words)), rng.choice(FILLERS[lang]))
@@ -135,10 +122,10 @@ def fillers(classifier: MoveClassifier, lang: str, rows: list[tuple[set[str], st
     return "\n".join(out)
 
 
-def long_turns(classifier: MoveClassifier, rows: list[tuple[set[str], str]]) -> str:
+def long_turns(classifier: MoveClassifier, rows: list[Row]) -> str:
     """CPU time for one turn of 100, 1,000 and 10,000 words (dev utterances run together): it should grow
     linearly, about tenfold per step."""
-    words = " ".join(text for _, text in rows).split()
+    words = " ".join(row.text for row in rows).split()
     while len(words) < 10_000:
         words += words
     out = ["words  CPU ms  per 1,000 words"]
@@ -152,20 +139,24 @@ def long_turns(classifier: MoveClassifier, rows: list[tuple[set[str], str]]) -> 
     return "\n".join(out)
 
 
-DEFAULT_SETS = ("moves.{lang}.tsv", "moves.{lang}.holdout.tsv", "moves.{lang}.blind3.tsv")
+def default_sets(scenario: str, lang: str) -> list[Path]:
+    """Dev, holdout, then every blind batch of a scenario ("moves.LANG*.tsv" for the seed scenario)."""
+    prefix = "moves" if scenario == "razryv" else f"{scenario}.moves"
+    found = sorted(DATA.glob(f"{prefix}.{lang}*.tsv"))
+    order = {f"{prefix}.{lang}.tsv": 0, f"{prefix}.{lang}.holdout.tsv": 1}
+    return sorted(found, key=lambda p: (order.get(p.name, 2), p.name))
 
 
-def summary(data: Path) -> None:
-    """The micro-F1 of every labelled set in both languages, one line each."""
+def summary(scenario_name: str, only_examples: bool = False) -> None:
+    """The micro-F1 of every labelled set of a scenario in both languages, one line each."""
     for lang in ("ru", "en"):
-        scenario = load("razryv", lang)
-        classifier = MoveClassifier(scenario.data.moves, scenario.lang)
-        for pattern in DEFAULT_SETS:
-            path = data / pattern.format(lang=lang)
-            rows = read_labelled(path)
-            tp, fp, fn, _ = evaluate(classifier, rows)
-            _, micro = report(tp, fp, fn, list(scenario.data.moves), len(rows))
-            print(f"{lang}  {path.name:<28} {len(rows):>5} utterances  micro-F1 {micro:.3f}")
+        scenario = load(scenario_name, lang)
+        moves = examples_only(scenario.data.moves, scenario_name, lang) if only_examples else scenario.data.moves
+        classifier = MoveClassifier(moves, scenario.lang)
+        for path in default_sets(scenario_name, lang):
+            result = evaluate(classifier, read_labelled(path), explain_misses=False)
+            print(f"{lang}  {path.name:<30} {result.rows:>5} utterances  micro-F1 {result.micro_f1:.3f}  "
+                  f"(precision {result.micro_precision:.2f}, recall {result.micro_recall:.2f})")
 
 
 def main() -> None:
@@ -179,17 +170,21 @@ def main() -> None:
     ap.add_argument("--sounds", action="store_true", help="compare with and without sound-alikes")
     ap.add_argument("--fillers", action="store_true", help="insert fillers and count changed results")
     ap.add_argument("--long", action="store_true", help="time turns of 100, 1,000 and 10,000 words")
+    ap.add_argument("--examples-only", action="store_true", help="remove every move's patterns (examples only)")
     args = ap.parse_args()
-    data = Path(__file__).resolve().parents[1] / "tests" / "data"
+    data = DATA
     if not args.files and not args.long:
-        summary(data)
+        summary(args.scenario, args.examples_only)
         return
     try:
         scenario = load(args.scenario, args.lang)
     except VoiceTrainerError as err:
         sys.exit(str(err))
+    moves = scenario.data.moves
+    if args.examples_only:
+        moves = examples_only(moves, args.scenario, scenario.lang)
     started = time.perf_counter()
-    classifier = MoveClassifier(scenario.data.moves, scenario.lang)
+    classifier = MoveClassifier(moves, scenario.lang)
     build_ms = (time.perf_counter() - started) * 1000
     rows = [r for f in args.files for r in read_labelled(f)]
     if args.long:
@@ -203,13 +198,13 @@ def main() -> None:
         return
     if args.timing:
         print(timing(classifier, rows, build_ms) + "\n")
-    tp, fp, fn, errors = evaluate(classifier, rows)
-    table, micro = report(tp, fp, fn, list(scenario.data.moves), len(rows))
+    result = evaluate(classifier, rows, explain_misses=False)
+    table, _ = report(result)
     print(table)
     if args.errors:
         print()
-        for text, gold, predicted in errors:
-            print(f"gold={','.join(gold)}\tgot={','.join(predicted)}\t{text}")
+        for miss in result.misses:
+            print(f"gold={','.join(miss.expected) or UNKNOWN}\tgot={','.join(miss.got) or UNKNOWN}\t{miss.text}")
 
 
 if __name__ == "__main__":

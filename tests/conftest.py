@@ -7,6 +7,7 @@ pytest_plugins = [
     "tests.fixtures.headset",
     "tests.fixtures.sessions",
     "tests.fixtures.golden",
+    "tests.fixtures.postgres",
 ]
 
 

@@ -113,3 +113,68 @@ def test_a_folder_without_a_log_is_not_a_session(tmp_path):
 def test_a_turn_event_keeps_its_words_typed(old_session):
     turn = next(e for e in old_session.events() if isinstance(e, TraineeTurn))
     assert isinstance(turn.words, tuple) and turn.source == "text"
+
+
+# --- a result rebuilt from the log ------------------------------------------------------------------
+
+
+@pytest.fixture
+def finished(data_dir) -> SessionFolder:
+    from tests.fixtures.sessions import GOOD_CALL, record_session
+
+    return SessionFolder(record_session(data_dir, GOOD_CALL, seed=3, trainee="olga"))
+
+
+def test_a_readable_result_is_the_file_itself(finished):
+    result = finished.result_or_rebuilt()
+    assert result.rebuilt is None and result == finished.scored_result()
+
+
+@pytest.mark.parametrize("damage,why", [
+    (lambda path: path.unlink(), "no result.json"),
+    (lambda path: path.write_bytes(path.read_bytes()[:700]), "unreadable result"),
+    (lambda path: path.write_bytes(b""), "unreadable result"),
+    (lambda path: path.write_text(json.dumps(json.loads(path.read_text()) | {"score": "ninety"})),
+     "result.json.score should be int, not str"),
+    (lambda path: path.write_text("[1, 2]"), "not a JSON object"),
+], ids=["missing", "torn", "empty", "wrong_type", "not_an_object"])
+def test_a_missing_torn_or_wrongly_typed_result_is_rebuilt_from_the_log(finished, damage, why):
+    written = finished.scored_result()
+    damage(finished.result_path)
+    before = finished.result_path.read_bytes() if finished.result_path.exists() else None
+
+    rebuilt = finished.result_or_rebuilt()
+
+    assert why in rebuilt.rebuilt
+    assert (rebuilt.outcome, rebuilt.score, rebuilt.interrupted) == (written.outcome, written.score, False)
+    assert rebuilt.rubric == written.rubric and rebuilt.turns == written.turns
+    assert rebuilt.data["trainee"] == "olga" and rebuilt.data["session_id"] == finished.id
+    after = finished.result_path.read_bytes() if finished.result_path.exists() else None
+    assert after == before  # nothing written: a read-only data dir lists it too
+
+
+def test_a_log_that_never_ended_rebuilds_an_interrupted_result(finished):
+    lines = lines_of(finished)
+    finished.events_path.write_text("\n".join(lines[:-4]) + "\n", encoding="utf-8")  # no session_ended
+    finished.result_path.unlink()
+    rebuilt = finished.result_or_rebuilt()
+    assert rebuilt.interrupted is True and rebuilt.rebuilt == "no result.json"
+
+
+def test_a_damaged_line_in_the_log_does_not_stop_the_rebuild(finished):
+    lines = lines_of(finished)
+    lines.insert(3, "null")
+    finished.events_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    finished.result_path.write_text("{", encoding="utf-8")
+    assert finished.result_or_rebuilt().outcome == finished.read().events[-1].outcome
+
+
+def test_a_log_that_cannot_give_a_result_is_one_session_error(finished):
+    finished.result_path.unlink()
+    started = json.loads(lines_of(finished)[0]) | {"scenario": "gone", "scenario_file": "/gone.yaml"}
+    finished.events_path.write_text(json.dumps(started) + "\n", encoding="utf-8")
+    with pytest.raises(SessionError, match=rf"{finished.path}: cannot rebuild the result from the log: .*gone"):
+        finished.result_or_rebuilt()
+    finished.events_path.write_text('{"type": "notice", "kind": "x"}\n', encoding="utf-8")
+    with pytest.raises(SessionError, match="no session_started event"):
+        finished.result_or_rebuilt()

@@ -71,3 +71,37 @@ class UsageError(VoiceTrainerError):
     """Bad command-line input that the argument parser cannot catch itself."""
 
     exit_code = 2
+
+
+class DiskFull(SessionError):
+    """A session's file could not be written for lack of room: a full disk, a quota, or the file size
+    limit (ulimit -f). `path` is the file (or folder) that could not take more; `advice` what to do."""
+
+    def __init__(self, message: str, path: object, err: OSError, reason: str | None = None):
+        super().__init__(message)
+        self.path = path
+        self.os_error = err
+        self.errno = err.errno
+        self.reason = reason or room_problem(err) or (err.strerror or str(err))
+        self.advice = room_advice(err)
+
+
+def room_problem(err: OSError) -> str | None:
+    """What ran out, in words, when `err` is a write that found no room; None for any other failure."""
+    import errno
+
+    if err.errno == errno.ENOSPC:
+        return "disk full"
+    if err.errno == errno.EDQUOT:
+        return "disk quota exceeded"
+    if err.errno == errno.EFBIG:
+        return "the file size limit (ulimit -f) reached"
+    return None
+
+
+def room_advice(err: OSError) -> str:
+    import errno
+
+    if err.errno == errno.EFBIG:
+        return "raise the file size limit (ulimit -f)"
+    return "free some space on that disk or pass --data-dir on a bigger one"

@@ -70,6 +70,8 @@ class Session:
         self._lock = threading.RLock()
         self._undelivered: deque[Event] = deque()
         self._delivering = False
+        self._finishing = False
+        self._done = False  # finished, or gave up finishing for lack of room: nothing more is logged
 
     @property
     def ended(self) -> bool:
@@ -83,16 +85,22 @@ class Session:
     def emit(self, event: Event) -> Event:
         """Stamp the event, log it, then hand it to every observer. An event emitted by an observer while it
         handles another is delivered after that one, so every observer sees the same order as the log.
-        After `finish()` nothing more is logged."""
+        After `finish()` nothing more is logged.
+
+        When the disk fills, the event is still logged (in the room the folder set aside) and delivered,
+        then DiskFull stops the call; `finish()` logs its end in what room is left. DiskFull before
+        logging when even that room is gone."""
         with self._lock:
             event = stamp(event, self.clock.now_ms())
-            if self.result is not None:
+            if self._done or self.result is not None:
                 return event
             self.folder.append(event)
             self.events.append(event)
             self._undelivered.append(event)
             if not self._delivering:
                 self._deliver()
+        if self.folder.full is not None and not self._finishing:
+            raise self.folder.full
         return event
 
     def _deliver(self) -> None:
@@ -139,18 +147,30 @@ class Session:
         return [self.emit(event) for event in self.conversation.handle(text, self.turn)]
 
     def finish(self, interrupted: bool = False) -> dict[str, Any]:
-        """End the session (the trainee left if no ending was reached), score it, write result.json."""
-        if self.result is not None:
-            return self.result
-        for event in self.conversation.quit(self.turn):
-            self.emit(event)
-        score = score_call(self.scenario.data, self.conversation.call, self.conversation.turn_texts)
-        self.emit(SessionEnded(outcome=score.outcome, score=score.score, interrupted=interrupted))
-        with self._lock:
-            self.result = build_result(self.events, score, self.folder.path)
-        self.folder.write_result(self.result)
-        self.folder.close()
+        """End the session (the trainee left if no ending was reached), score it, write result.json.
+
+        DiskFull when the end or the result cannot be written: what was logged stays, and start-up
+        recovery completes the session once the disk has room."""
+        if self._done:
+            return self.result  # type: ignore[return-value]
+        self._finishing = True
+        try:
+            for event in self.conversation.quit(self.turn):
+                self.emit(event)
+            score = score_call(self.scenario.data, self.conversation.call, self.conversation.turn_texts)
+            self.emit(SessionEnded(outcome=score.outcome, score=score.score, interrupted=interrupted))
+            with self._lock:
+                self.result = build_result(self.events, score, self.folder.path)
+            self.folder.write_result(self.result)
+        finally:
+            self._done = True
+            self.folder.close()
         return self.result
+
+    @property
+    def said(self) -> bool:
+        """Whether any trainee turn is in the log (a session without one loses nothing if discarded)."""
+        return any(isinstance(e, TraineeTurn) for e in self.events)
 
 
 def _rounded(ms: float | None) -> float | None:

@@ -5,6 +5,7 @@
         result.json      the score, the rubric and the turns, written when the session ends
         recording.wav    left: the trainee's microphone, right: the customer's voice, on the session timeline
         transcript.json  what was said and when, derived from the timeline
+        .reserve         room set aside while the session runs (see RESERVE_BYTES); gone when it ends
 
 The session writes through it as the call goes; the library, the report, corrections, recovery and
 export read through it. Like sqlite-utils' `Table`: one object for one thing on disk, with its
@@ -13,18 +14,20 @@ reading and its appending.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
 import re
 import secrets
+import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
-from voice_trainer.errors import SessionError
-from voice_trainer.events import Event, SessionStarted, Turn, from_json, to_json, turns_from
+from voice_trainer.errors import DiskFull, SessionError, room_advice, room_problem
+from voice_trainer.events import Event, SessionEnded, SessionStarted, Turn, from_json, to_json, turns_from
 from voice_trainer.records import read_record
 from voice_trainer.settings import ensure_private_dir, sessions_dir
 
@@ -35,6 +38,13 @@ EVENTS_FILE = "events.jsonl"
 RESULT_FILE = "result.json"
 RECORDING_FILE = "recording.wav"
 TRANSCRIPT_FILE = "transcript.json"
+RESERVE_FILE = ".reserve"
+
+# Room set aside on disk while a session runs. When the disk fills mid-call, it is given back so the
+# session can still log what was being written, its end, its result and its transcript (a long call's
+# result and transcript are well under 200 KB): the session ends marked interrupted at once, not at the
+# next start, and a disk already too full for it refuses to start a session rather than lose one.
+RESERVE_BYTES = 1 << 20
 
 # The session recording's rate: speech needs no more, and the recognizer works at 16 kHz.
 RECORDING_RATE_HZ = 16000
@@ -122,14 +132,17 @@ class SessionResult:
     turns: tuple[ResultTurn, ...] = ()
     rescored: dict | None = None
     data: dict = field(default_factory=dict, compare=False, repr=False)
+    # Why result.json was not used and this result was rebuilt from the log; None when read from the file.
+    rebuilt: str | None = field(default=None, compare=False)
 
     @classmethod
-    def from_json(cls, data: Any, where: str = RESULT_FILE) -> "SessionResult":
+    def from_json(cls, data: Any, where: str = RESULT_FILE, rebuilt: str | None = None) -> "SessionResult":
         """ValueError naming the field when something has the wrong type."""
         if not isinstance(data, dict):
             raise ValueError(f"{where} is not a JSON object")
-        result = read_record(cls, {k: v for k, v in data.items() if k != "data"}, where)
+        result = read_record(cls, {k: v for k, v in data.items() if k not in ("data", "rebuilt")}, where)
         object.__setattr__(result, "data", data)
+        object.__setattr__(result, "rebuilt", rebuilt)
         return result
 
     def turn(self, index: int) -> ResultTurn | None:
@@ -146,12 +159,31 @@ class SessionFolder:
         self.path = Path(path)
         self._fd: int | None = None
         self._appended = False
+        self._reserve: Path | None = None
+        self._when_full: list[Callable[[], None]] = []
+        self.full: DiskFull | None = None  # the disk filled: the room set aside is being used up
 
     @classmethod
     def create(cls, data_dir: Path, session_id: str) -> "SessionFolder":
-        """A new private folder whose log this process holds (locked) until `close()`."""
-        folder = cls(ensure_private_dir(ensure_private_dir(sessions_dir(data_dir)) / session_id))
-        folder.open_log()
+        """A new private folder whose log this process holds (locked) until `close()`, with room set aside
+        for its end. DiskFull, leaving nothing behind, when there is no room to start a session."""
+        root = ensure_private_dir(sessions_dir(data_dir))
+        folder = cls(root / session_id)
+        if folder.path.exists():
+            raise SessionError(f"{folder.path}: a session of that id exists already; start again")
+        try:
+            ensure_private_dir(folder.path)
+            folder.open_log()
+            folder._set_aside()
+        except DiskFull as err:
+            folder.discard()
+            raise DiskFull(
+                f"{root}: {err.reason}, no session was started and nothing was saved; {err.advice}",
+                root, err.os_error, err.reason,
+            ) from None
+        except BaseException:
+            folder.discard()
+            raise
         return folder
 
     def __str__(self) -> str:
@@ -253,6 +285,42 @@ class SessionFolder:
         except ValueError as err:
             raise SessionError(f"{path}: {err}; the file is damaged, {hint}") from None
 
+    def result_or_rebuilt(self) -> SessionResult:
+        """result.json when it reads; else the result rebuilt from the log, which is the truth: `rebuilt`
+        then says why (no result.json, torn, a field of the wrong type). Writes nothing, so it also
+        serves a read-only data dir. SessionError when the log cannot give a result either."""
+        try:
+            result = self.result()
+            why = None if result is not None else f"no {RESULT_FILE}"
+        except SessionError as err:
+            result, why = None, str(err)
+        if result is not None:
+            return result
+        return SessionResult.from_json(self.rebuild_result(), rebuilt=why)
+
+    def rebuild_result(self) -> dict[str, Any]:
+        """The result as the session would have written it, from what its log holds (damaged lines
+        skipped): the trainee's turns (with trainers' corrections) re-scored through the session's
+        scenario, as recovery does. A log that never reached its end makes an interrupted result.
+        SessionError when there is no session_started event or no scenario to score with."""
+        from voice_trainer.errors import VoiceTrainerError
+        from voice_trainer.session import build_result, rescore  # the dialogue core: only when needed
+
+        events = self.read().events
+        started = self.started(events)
+        try:
+            score, _ = rescore(self.scenario(started), events)
+        except VoiceTrainerError as err:
+            raise SessionError(f"{self.path}: cannot rebuild the result from the log: {err}") from None
+        except Exception as err:  # noqa: BLE001 - an odd log must give one line, not stop a listing
+            raise SessionError(
+                f"{self.path}: cannot rebuild the result from the log ({type(err).__name__}: {err})"
+            ) from None
+        result = build_result(events, score, self.path)
+        ended = next((e for e in reversed(events) if isinstance(e, SessionEnded)), None)
+        result["interrupted"] = ended is None or ended.interrupted
+        return result
+
     def scored_result(self) -> SessionResult:
         result = self.result()
         if result is None:
@@ -282,6 +350,8 @@ class SessionFolder:
         try:
             fd = os.open(self.events_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         except OSError as err:
+            if room_problem(err):
+                raise self._full(err, self.events_path, "opening the session log") from None
             raise SessionError(f"{self.events_path}: cannot open the log ({err.strerror}); check permissions") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -294,24 +364,108 @@ class SessionFolder:
         self._appended = False
 
     def append(self, event: Event) -> None:
-        """One event, one line, written at once: a kill loses nothing already appended."""
+        """One event, one line, written at once: a kill loses nothing already appended.
+
+        A write that finds the disk full leaves the log as it was, gives back the room set aside and
+        tries once more: the event is logged and `full` tells the session to end (`when_full` callbacks
+        hear it first). DiskFull when even that fails; every event appended before is still whole."""
         self.open_log()
-        if not self._appended:
-            _end_with_newline(self._fd)  # type: ignore[arg-type]
-            self._appended = True
         data = (json.dumps(to_json(event), ensure_ascii=False) + "\n").encode("utf-8")
-        while data:
-            data = data[os.write(self._fd, data):]  # type: ignore[arg-type]
+        try:
+            self._write_line(data)
+        except OSError as err:
+            if not room_problem(err):
+                raise SessionError(f"{self.events_path}: cannot write the log ({err.strerror})") from None
+            full = self._full(err, self.events_path, "writing the session log")
+            if not self.release_reserve():
+                raise full from None
+            try:
+                self._write_line(data)
+            except OSError:
+                raise full from None
+            self._found_full(full)
+
+    def _write_line(self, data: bytes) -> None:
+        fd = self._fd
+        assert fd is not None
+        if not self._appended:
+            _end_with_newline(fd)
+            self._appended = True
+        size = os.fstat(fd).st_size
+        try:
+            while data:
+                data = data[os.write(fd, data):]
+        except OSError:
+            os.ftruncate(fd, size)  # no half line: the log stays as it was (shrinking needs no room)
+            raise
+
+    def when_full(self, callback: Callable[[], None]) -> None:
+        """`callback()` once, as soon as a write finds the disk full (the recorder stops, leaving the
+        room set aside to the session's end)."""
+        self._when_full.append(callback)
+
+    def _found_full(self, full: DiskFull) -> None:
+        if self.full is None:
+            self.full = full
+            for callback in self._when_full:
+                callback()
+
+    def _full(self, err: OSError, path: Path, doing: str) -> DiskFull:
+        return DiskFull(f"{path}: {room_problem(err)} while {doing}; {room_advice(err)}", path, err)
 
     def sync(self) -> None:
         if self._fd is not None:
-            os.fsync(self._fd)
+            try:
+                os.fsync(self._fd)
+            except OSError as err:
+                if room_problem(err):
+                    raise self._full(err, self.events_path, "writing the session log") from None
+                raise SessionError(f"{self.events_path}: cannot write the log ({err.strerror})") from None
 
     def close(self) -> None:
-        """Release the log (and its lock)."""
+        """Release the log (and its lock) and the room set aside."""
+        self.release_reserve()
         fd, self._fd = self._fd, None
         if fd is not None:
             os.close(fd)
+
+    def _set_aside(self) -> None:
+        """Take RESERVE_BYTES of the disk for the session's end. DiskFull when the disk has not that much."""
+        path = self.path / RESERVE_FILE
+        fd = None
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.posix_fallocate(fd, 0, RESERVE_BYTES)
+        except OSError as err:
+            if fd is not None:
+                os.close(fd)
+            path.unlink(missing_ok=True)
+            if err.errno == errno.EFBIG:
+                return  # a file size limit, not a full disk: room set aside would not help
+            if room_problem(err):
+                reason = f"{room_problem(err)} (less than {RESERVE_BYTES / 1e6:.1f} MB free)"
+                raise DiskFull(f"{self.path}: {reason}", self.path, err, reason) from None
+            raise SessionError(f"{self.path}: cannot write there ({err.strerror}); give a --data-dir you can write to") from None
+        os.close(fd)
+        self._reserve = path
+
+    def release_reserve(self) -> bool:
+        """Give the room set aside back to the disk; False if there was none."""
+        path, self._reserve = self._reserve, None
+        if path is None:
+            return False
+        path.unlink(missing_ok=True)
+        return True
+
+    def discard(self) -> None:
+        """Remove a session that never got going (no room to start it, killed before its first event):
+        nothing of it stays on disk for later commands to stumble on."""
+        self.close()
+        shutil.rmtree(self.path, ignore_errors=True)
+
+    def drop_leftover_reserve(self) -> None:
+        """The room a killed session had set aside goes back to the disk."""
+        (self.path / RESERVE_FILE).unlink(missing_ok=True)
 
     def __enter__(self) -> "SessionFolder":
         return self
@@ -320,23 +474,41 @@ class SessionFolder:
         self.close()
 
     def write_result(self, result: dict[str, Any]) -> None:
-        write_json_atomic(self.result_path, result)
+        self._write_json(self.result_path, result)
 
     def write_transcript(self, events: list[Event]) -> Path:
         from voice_trainer.transcript import transcript
 
-        write_json_atomic(self.transcript_path, transcript(events))
+        self._write_json(self.transcript_path, transcript(events))
         return self.transcript_path
+
+    def _write_json(self, path: Path, data: Any) -> None:
+        """Whole or not at all; on a full disk, once more in the room set aside for the session's end."""
+        try:
+            write_json_atomic(path, data)
+        except DiskFull as full:
+            if not self.release_reserve():
+                raise
+            self._found_full(full)
+            write_json_atomic(path, data)
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
+    """Whole or not at all: written beside, synced, then renamed over. DiskFull (the old file and no
+    temporary left) when there is no room; other OSErrors as they come."""
     tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(data, f, ensure_ascii=False, indent=2)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, ensure_ascii=False, indent=2)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        if room_problem(err):
+            raise DiskFull(f"{path}: {room_problem(err)} while writing it; {room_advice(err)}", path, err) from None
+        raise
 
 
 def _end_with_newline(fd: int) -> None:

@@ -23,12 +23,14 @@ def sessions_dir(data_dir: Path) -> Path:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Recordings of staff stay readable by their user only."""
-    from voice_trainer.errors import SessionError
+    """Recordings of staff stay readable by their user only: the folder (made if missing) is 0700."""
+    from voice_trainer.errors import DiskFull, SessionError, room_advice, room_problem
 
     try:
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as err:
+        if room_problem(err):
+            raise DiskFull(f"{path}: cannot create the folder: {room_problem(err)}; {room_advice(err)}", path, err) from None
         raise SessionError(f"{path}: cannot create the folder ({err.strerror}); give a --data-dir you can write to") from None
     try:
         path.chmod(0o700)

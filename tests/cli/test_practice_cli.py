@@ -137,12 +137,13 @@ def wait_for_turns(data_dir: Path, count: int, proc: subprocess.Popen, timeout_s
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.stderr.read()
-        found = sessions(data_dir)
+        # The folder is made a moment before its log: wait for the log, and read only whole lines.
+        found = sorted((data_dir / "sessions").glob("*/events.jsonl")) if (data_dir / "sessions").is_dir() else []
         if found:
-            log = [json.loads(line) for line in (found[0] / "events.jsonl").read_text(encoding="utf-8").splitlines()
-                   if line.endswith("}")]
+            whole = found[0].read_text(encoding="utf-8").split("\n")[:-1]
+            log = [json.loads(line) for line in whole if line.strip()]
             if any(e["type"] == "customer_line" and e.get("turn") == count for e in log):
-                return found[0]
+                return found[0].parent
         time.sleep(0.05)
     raise AssertionError(f"no {count} turns in the log after {timeout_s}s")
 

@@ -34,13 +34,16 @@ def test_a_question_refused_for_a_missing_apology_is_charged_to_the_apology_only
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_an_apology_made_late_still_leaves_the_business_first_mistake_shown_once(call, lang):
+def test_an_apology_made_late_is_no_apology_at_the_start_and_the_mistake_is_charged_once(call, lang):
     p = PHRASES[lang]
     c = call(lang)
     c.say_all([p["facts"][2], p["opening"]])
+    assert c.state == "clarifying"  # he took the late apology and the call goes on
     score = c.score()
-    assert items(score)["apologized"] is True
-    assert [pen.times for pen in score.penalties if pen.flag == "skipped_apology"] == [1]
+    # Not "apologised straight away" next to "got down to business without apologising": the item is
+    # missed (its advice says to start with the apology) and the penalty, the same mistake, is not added.
+    assert items(score)["apologized"] is False
+    assert "skipped_apology" not in penalties(score)
 
 
 def calming(call, lang: str, policy: str):

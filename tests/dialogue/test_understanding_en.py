@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from voice_trainer.dialogue.explain import evaluate
 from voice_trainer.dialogue.understanding import UNKNOWN, MoveClassifier
 from voice_trainer.scenario.loader import load
 
@@ -38,16 +39,9 @@ def labelled(name: str) -> list[tuple[set[str], str]]:
 
 
 def micro_f1(classifier: MoveClassifier, rows: list[tuple[set[str], str]]) -> tuple[float, list[str]]:
-    tp = fp = fn = 0
-    errors = []
-    for gold, text in rows:
-        got = set(moves(classifier, text))
-        tp += len(got & gold)
-        fp += len(got - gold)
-        fn += len(gold - got)
-        if got != gold:
-            errors.append(f"{text!r}: want {sorted(gold) or UNKNOWN}, got {sorted(got) or UNKNOWN}")
-    return 2 * tp / (2 * tp + fp + fn), errors
+    result = evaluate(classifier, rows, explain_misses=False)
+    errors = [f"{m.text!r}: want {list(m.expected) or UNKNOWN}, got {list(m.got) or UNKNOWN}" for m in result.misses]
+    return result.micro_f1, errors
 
 
 def test_dev_set_covers_every_move_with_enough_examples():

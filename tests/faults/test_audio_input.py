@@ -156,7 +156,8 @@ def test_a_long_file_is_read_in_small_blocks_with_bounded_memory(tmp_path):
 
     assert frames == 1200 * 48000
     assert largest_block == 48000 * BLOCK_MS // 1000 * 2 * 2
-    assert peak < 2_000_000  # a few blocks' worth (each 38 KB), not the 230 MB file
+    # A few blocks (each 38 KB) plus the decoder's and first imports' buffers: far from the 230 MB file.
+    assert peak < 8_000_000
 
 
 def test_a_long_recording_is_streamed_through_the_recognizer_to_the_end(espeak_wav, tmp_path, ko_model_path):

@@ -17,12 +17,12 @@ import subprocess
 import tarfile
 import threading
 import zipfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from tests.faults.cli_run import assert_one_line_error, clean_env, run_cli
+from tests.faults.disk import small_disk
 from tests.fixtures.speech import model_shaped
 from voice_trainer.speech.model_archive import MAX_MEMBERS
 
@@ -300,20 +300,6 @@ def test_a_300_character_url_or_spec_is_one_line(args, tmp_path):
 
 
 # ---- a full disk ------------------------------------------------------------------------------
-
-
-@contextmanager
-def small_disk(path: Path, size: str, inodes: int | None = None):
-    """A tmpfs of `size` mounted at `path`; skips where mounting is not allowed (not root, no CAP_SYS_ADMIN)."""
-    path.mkdir(parents=True)
-    options = f"size={size}" + (f",nr_inodes={inodes}" if inodes else "")
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], capture_output=True, text=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.strip()}); the ulimit -f test covers a full disk")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=True)
 
 
 def test_too_little_space_to_download_is_refused_before_writing(server, model_files, tmp_path):

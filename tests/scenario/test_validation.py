@@ -132,7 +132,7 @@ CASES = {
         [Problem("title", "missing required key 'title'")],
     ),
     "missing_key_in_move": (
-        regex(r"^  greet:\n    phase: opening\n    repeatable: 1\n    examples:\n(      - .*\n)+", "  greet:\n    phase: opening\n"),
+        regex(r"^  greet:\n    phase: opening\n(    #.*\n)?    repeatable: \d+\n    examples:\n(      - .*\n)+", "  greet:\n    phase: opening\n"),
         [Problem("moves.greet.examples", "missing required key 'examples'", at="  greet:")],
     ),
     "wrong_type_number": (

@@ -5,7 +5,7 @@ import pytest
 from tests.fixtures.sessions import SHORT_CALL, record_session
 from voice_trainer.errors import SessionError
 from voice_trainer.practice.text import script_lines
-from voice_trainer.trainer.library import Library
+from voice_trainer.trainer.library import LocalLibrary
 from voice_trainer.trainer.progress import progress, progress_html, scores_svg, svg_to_png
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts" / "ru"
@@ -22,7 +22,7 @@ def library(data_dir):
         record_session(data_dir, script_lines(SCRIPTS / script), seed=1, trainee="anna", started_at=started_at,
                        persona="reasonable", policy="keep_client")
     record_session(data_dir, SHORT_CALL, seed=1, trainee="boris")
-    with Library(data_dir) as lib:
+    with LocalLibrary(data_dir) as lib:
         lib.sync()
         yield lib
 

@@ -12,7 +12,7 @@ import pytest
 from tests.fixtures.sessions import SHORT_CALL, record_session
 from voice_trainer.errors import UsageError
 from voice_trainer.session_folder import RECORDING_FILE
-from voice_trainer.trainer.library import Library
+from voice_trainer.trainer.library import LocalLibrary as Library
 from voice_trainer.trainer.progress import chromium_binary
 from voice_trainer.trainer.review import make_server
 

@@ -81,8 +81,11 @@ def test_sessions_list_shows_sessions_and_warns_about_damaged_ones(data_dir, pra
 
     done = run(data_dir, "sessions", "list")
     lines = done.stdout.strip().splitlines()
-    assert [line.split("\t")[0] for line in lines] == [other.name, practised.name]
-    assert "skipped damaged session 20240101-000000-x-000000" in done.stderr
+    assert [line.split("\t")[0] for line in lines] == [damaged.name, other.name, practised.name]
+    assert lines[0].split("\t")[-1].startswith("damaged, unfinished (1 damaged line skipped")
+    assert [line.split("\t")[-1] for line in lines[1:]] == ["-", "-"]
+    assert "20240101-000000-x-000000: damaged (1 damaged line skipped" in done.stderr
+    assert "listed as damaged" in done.stderr
 
     listed = json.loads(run(data_dir, "sessions", "list", "--json", "--trainee", "anna").stdout)
     assert [s["session_id"] for s in listed] == [practised.name]
@@ -121,7 +124,7 @@ def test_sessions_export_csv_and_json(data_dir, practised, tmp_path):
     rows = json.loads(run(data_dir, "sessions", "export", "--format", "json", "--trainee", "boris").stdout)
     assert [r["trainee"] for r in rows] == ["boris"]
     done = run(data_dir, "sessions", "export", "--format", "xml", ok=False)
-    assert "csv or json" in done.stderr
+    assert "csv, json, xapi" in done.stderr
 
 
 def test_sessions_fix_rescores_a_misheard_turn(data_dir):

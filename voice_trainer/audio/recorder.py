@@ -3,7 +3,9 @@ session timeline, written as the session goes so a crash or `kill -9` leaves a p
 
 Frame n of the file is at n / rate_hz seconds on the session timeline (ms since session start, the
 origin of event `t_ms`). The header's sizes are rewritten after every write, *after* the data, so
-after a kill they are at worst a little short; `repair_wav` makes them exact.
+after a kill they are at worst a little short; `repair_wav` makes them exact. When the disk fills (or
+the file size limit is reached) the file is cut back to its last whole frame with exact sizes, the
+recording stops there and DiskFull says so once; the file stays playable.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 from voice_trainer.audio.chunk import AudioChunk
 from voice_trainer.audio.resample import StreamResampler
 from voice_trainer.clock import Clock
-from voice_trainer.errors import AudioFileError
+from voice_trainer.errors import AudioFileError, DiskFull, room_advice, room_problem
 
 HEADER_BYTES = 44
 CHANNELS = 2  # left = mic, right = customer
@@ -126,10 +128,23 @@ class SessionRecorder:
         self._written = 0
         self._synced = 0
         self._lock = threading.Lock()
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        self.failure: DiskFull | None = None  # the recording stopped here for lack of room
+        self._halted = False
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        except OSError as err:
+            raise self._no_room(err) if room_problem(err) else AudioFileError(
+                f"{self.path}: cannot create the recording ({err.strerror}); check permissions") from None
         os.fchmod(fd, 0o600)  # the file may have existed with wider permissions
         self._fd: int | None = fd
-        os.pwrite(fd, wav_header(rate_hz, CHANNELS, 0), 0)
+        try:
+            _pwrite_all(fd, wav_header(rate_hz, CHANNELS, 0), 0)
+        except _ShortWrite as short:
+            os.close(fd)
+            self._fd = None
+            err = short.err
+            raise self._no_room(err) if room_problem(err) else AudioFileError(
+                f"{self.path}: cannot write the recording ({err.strerror})") from None
 
     @property
     def dropped_ms(self) -> dict[str, float]:
@@ -144,9 +159,16 @@ class SessionRecorder:
     def add_customer(self, chunk: AudioChunk) -> None:
         self._add(self._customer, chunk)
 
+    def halt(self) -> None:
+        """Write nothing more from now on (the disk is full: the room left goes to the session's log);
+        what is written stays a playable file."""
+        with self._lock:
+            self._halted = True
+
     def _add(self, track: _Track, chunk: AudioChunk) -> None:
         with self._lock:
-            if self._fd is None:  # audio still trickling in from a device thread after close
+            if self._fd is None or self._halted or self.failure is not None:
+                # audio still trickling in from a device thread after close, or no room to write it
                 track.dropped_frames += round(chunk.duration_ms * self.rate_hz / 1000)
                 return
             track.add(chunk, self._written)
@@ -169,7 +191,7 @@ class SessionRecorder:
         """Write the timeline up to `up_to_ms` (default: everything received), silence where a side has
         no audio, and sync to disk."""
         with self._lock:
-            if self._fd is None:
+            if self._fd is None or self._halted or self.failure is not None:
                 return
             if up_to_ms is None:
                 self._mic.drain(self._written)
@@ -181,12 +203,15 @@ class SessionRecorder:
             self._sync()
 
     def close(self) -> float:
-        """Write everything and close. Returns the recording's duration in seconds."""
-        self.flush()
-        with self._lock:
-            if self._fd is not None:
-                os.close(self._fd)
-                self._fd = None
+        """Write everything and close. Returns the recording's duration in seconds. DiskFull if the
+        disk fills only now (the file is closed and playable all the same)."""
+        try:
+            self.flush()
+        finally:
+            with self._lock:
+                if self._fd is not None:
+                    os.close(self._fd)
+                    self._fd = None
         return self._written / self.rate_hz
 
     def __enter__(self) -> "SessionRecorder":
@@ -201,19 +226,69 @@ class SessionRecorder:
             return
         stereo = np.column_stack([self._mic.take(frames), self._customer.take(frames)]).astype("<i2")
         offset = HEADER_BYTES + self._written * CHANNELS * SAMPLE_BYTES
-        os.pwrite(self._fd, stereo.tobytes(), offset)
+        try:
+            _pwrite_all(self._fd, stereo.tobytes(), offset)
+        except _ShortWrite as short:
+            self._stop_at(self._written + short.done // (CHANNELS * SAMPLE_BYTES), short.err)
         self._written = frontier
-        # Data first, sizes second: after a kill the header never claims audio that is not there.
-        data_bytes = self._written * CHANNELS * SAMPLE_BYTES
-        os.pwrite(self._fd, struct.pack("<I", 36 + data_bytes), 4)
-        os.pwrite(self._fd, struct.pack("<I", data_bytes), 40)
+        self._write_sizes()
         if self._written - self._synced >= self._fsync_every_frames:
             self._sync()
 
+    def _write_sizes(self) -> None:
+        # Data first, sizes second: after a kill the header never claims audio that is not there.
+        # Rewriting the header's bytes takes no new room, so it works on a full disk too.
+        data_bytes = self._written * CHANNELS * SAMPLE_BYTES
+        os.pwrite(self._fd, struct.pack("<I", 36 + data_bytes), 4)  # type: ignore[arg-type]
+        os.pwrite(self._fd, struct.pack("<I", data_bytes), 40)  # type: ignore[arg-type]
+
+    def _stop_at(self, frames: int, err: OSError) -> None:
+        """No room for more: cut the file to its last whole frame, make the header say so, stop. Raises."""
+        self._written = frames
+        fd = self._fd
+        assert fd is not None
+        os.ftruncate(fd, HEADER_BYTES + frames * CHANNELS * SAMPLE_BYTES)
+        self._write_sizes()
+        self._mic.pending = self._customer.pending = np.zeros(0, dtype=np.int16)
+        if not room_problem(err):
+            raise AudioFileError(f"{self.path}: cannot write the recording ({err.strerror}); it stops at "
+                                 f"{_clock(frames / self.rate_hz)}") from None
+        self.failure = self._no_room(err, stopped_s=frames / self.rate_hz)
+        raise self.failure
+
+    def _no_room(self, err: OSError, stopped_s: float | None = None) -> DiskFull:
+        where = f"; the recording stops at {_clock(stopped_s)}" if stopped_s is not None else ""
+        return DiskFull(f"{self.path}: {room_problem(err)} while recording{where}; {room_advice(err)}", self.path, err)
+
     def _sync(self) -> None:
         if self._fd is not None:
-            os.fsync(self._fd)
+            try:
+                os.fsync(self._fd)
+            except OSError as err:
+                self._stop_at(self._written, err)
             self._synced = self._written
+
+
+class _ShortWrite(Exception):
+    def __init__(self, done: int, err: OSError):
+        self.done = done
+        self.err = err
+
+
+def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
+    """All of `data` at `offset`; _ShortWrite with how much got written when a write fails part-way."""
+    done = 0
+    view = memoryview(data)
+    try:
+        while done < len(data):
+            done += os.pwrite(fd, view[done:], offset + done)
+    except OSError as err:
+        raise _ShortWrite(done, err) from None
+
+
+def _clock(seconds: float | None) -> str:
+    whole = int(seconds or 0)
+    return f"{whole // 60}:{whole % 60:02d}"
 
 
 def wav_header(rate_hz: int, channels: int, data_bytes: int) -> bytes:

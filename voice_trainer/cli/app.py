@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Optional
+
 import typer
 
 app = typer.Typer(
@@ -19,3 +22,16 @@ sessions_app = typer.Typer(help="The library of recorded practice sessions.", no
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(models_app, name="models")
 app.add_typer(sessions_app, name="sessions")
+
+
+@app.callback()
+def _settings_file(
+    config: Optional[Path] = typer.Option(
+        None, "--config", metavar="PATH",
+        help="Settings file (default: voice-trainer.toml in the platform config dir, e.g. ~/.config/voice-trainer/).",
+    ),
+) -> None:
+    """Offline voice role-play trainer for customer-support agents."""
+    from voice_trainer.config import choose_file
+
+    choose_file(config)

@@ -171,11 +171,16 @@ def classify(
 
     loaded = _load_scenario(scenario, lang)
     classifier = MoveClassifier(loaded.data.moves, loaded.lang)
+    from voice_trainer.practice.text import MAX_REPLY_CHARS, too_long
+
     from_stdin = texts == ["-"]
     utterances = (line.rstrip("\n") for line in sys.stdin) if from_stdin else iter(texts)
-    for utterance in utterances:
+    for number, utterance in enumerate(utterances, 1):
         if from_stdin and not utterance.strip():
             continue
+        if len(utterance) > MAX_REPLY_CHARS:  # refused, not cut: a classification of part of it would mislead
+            where = f"stdin:{number}" if from_stdin else f"utterance {number}"
+            raise UsageError(f"{where}: {too_long(utterance)}; classify one reply at a time")
         result = classifier.classify(utterance)
         moves = list(result.moves) or [UNKNOWN]
         scores = {k: v for k, v in sorted(result.scores.items(), key=lambda kv: -kv[1]) if v > 0}

@@ -135,7 +135,8 @@ class Conversation:
                 reactions.append(self._unknown(reading, turn))
         else:
             reactions += self._react_to_moves(understanding.moves, turn, events)
-        self._said.append((normalized, bool(understanding.moves)))
+        # A stock phrase said again is the manual-reading agent of the seed: repetition at once.
+        self._said.append((normalized, bool(understanding.moves) or reading.manual_phrase))
         if not self.ended:
             reactions += self._settle(turn, events)
         if not self.ended and self.call.anger >= self.scenario.anger.max:
@@ -319,6 +320,7 @@ class Conversation:
         if len(normalized.split()) < REPEAT_MIN_WORDS:
             return False
         # Saying again what the customer did not understand is fair once; a third time it is a script.
+        # A turn that made a move or was a stock phrase counts at once.
         similar = [had_moves for earlier, had_moves in self._said if fuzz.ratio(normalized, earlier) >= REPEAT_SIMILARITY]
         return any(similar) or len(similar) >= 2
 

@@ -31,7 +31,7 @@ class LineBook:
         self._facts = facts
         self._rng = rng
         self._name = name
-        self._last: dict[str, str] = {}
+        self._used: dict[str, list[str]] = {}
 
     def variants(self, key: str) -> list[str]:
         entry = self._lines[key]
@@ -40,12 +40,16 @@ class LineBook:
         return entry
 
     def say(self, key: str, **fields: str) -> str:
-        """A variant of line `key`, not the same one as last time when there is a choice."""
+        """A variant of line `key` not said yet in this call while there is one; then round again, never the
+        one said last (three complaints are three different lines, not two alternating)."""
         options = self.variants(key)
-        if len(options) > 1 and key in self._last:
-            options = [o for o in options if o != self._last[key]] or options
-        text = self._rng.choice(options)
-        self._last[key] = text
+        used = self._used.setdefault(key, [])
+        fresh = [o for o in options if o not in used]
+        if not fresh:
+            used[:] = used[-1:]
+            fresh = [o for o in options if o not in used] or options
+        text = self._rng.choice(fresh)
+        used.append(text)
         values = _Fields(self._facts)
         values["name"] = self._name
         values.update(fields)

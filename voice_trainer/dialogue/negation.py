@@ -60,7 +60,9 @@ def negated_positions(tokens: list[Token] | tuple[Token, ...]) -> tuple[bool, ..
 # DOING: the verb phrase that follows ("нет необходимости ехать в офис | мы всё решим").
 # BEFORE: the clause part before the frame ("о пунктах договора | речь не идёт", "ехать никуда | не надо").
 # DOING_OR_BEFORE: DOING when an infinitive follows, else BEFORE ("не за что извиняться" / "извиняться не за что").
-SAYING, DOING, BEFORE, DOING_OR_BEFORE = "saying", "doing", "before", "doing_or_before"
+# REFUSING: what the speaker won't do, up to its infinitive, over pronouns ("не буду я вам про договор
+# рассказывать | …"); in English, without a grammar, the verb phrase as DOING ("I won't read you the contract").
+SAYING, DOING, BEFORE, DOING_OR_BEFORE, REFUSING = "saying", "doing", "before", "doing_or_before", "refusing"
 SAYING_REACH, DOING_REACH, BEFORE_REACH = 8, 6, 5
 
 
@@ -89,6 +91,7 @@ _RU = _frames({
         "незачем", "ни к чему", "не придется|обязательно|требуется",
     ],
     DOING_OR_BEFORE: ["не нужно|надо|стоит", "не в|за чем", "не за что"],
+    REFUSING: ["не буду|будем|стану|станем|собираюсь|собираемся"],
     BEFORE: [
         "ни|не при чем", "ни|не причем", "не важно|важна|важен|важны", "неважно|неважна|неважен|неважны",
         "не имеет значения", "не играет роли", "в сторону",
@@ -106,10 +109,14 @@ _EN = _frames({
         "no need to|for", "there's|theres no need", "needn't|neednt", "don't|dont need to", "do not need to",
         "don't|dont have to", "do not have to", "not necessary to", "no reason to", "don't|dont bother",
         "nothing to", "no point in",
+        # Refusals in the first person: "I'm not going to apologise", "we won't read you the contract".
+        "i'm|im not going|gonna to", "i am not going|gonna to", "we're|were not going|gonna to",
+        "we are not going|gonna to", "i|we won't|wont|refuse", "i|we will not",
     ],
     BEFORE: [
         "aside", "doesn't|doesnt matter", "does not matter", "is irrelevant", "isn't|isnt the point",
         "is not the point", "beside the point", "not important",
+        "has|have|had nothing to do with it|this|that|anything",
     ],
 })
 FRAMES = {"ru": _RU, "en": _EN}
@@ -136,15 +143,18 @@ def denials(tokens: list[Token] | tuple[Token, ...], lang: str) -> Denial:
     n = len(tokens)
     denied, frame = [False] * n, [False] * n
     surfaces = [t.surface for t in tokens]
+    inside = 0  # a frame within another is part of it ("has nothing to do with it" is one frame, not two)
     for i in range(n):
-        for f in by_first.get(surfaces[i], ()):
+        for f in by_first.get(surfaces[i], ()):  # longest first: one frame per start
             end = i + len(f.words)
-            if end > n or not all(surfaces[i + k] in alts for k, alts in enumerate(f.words)):
+            if end > n or end <= inside or not all(surfaces[i + k] in alts for k, alts in enumerate(f.words)):
                 continue
             for k in range(i, end):
                 frame[k] = True
             for k in _scope(tokens, i, end, f.scope):
                 denied[k] = True
+            inside = max(inside, end)
+            break
     return Denial(tuple(denied), tuple(frame))
 
 
@@ -152,6 +162,8 @@ def _scope(tokens, start: int, end: int, kind: str) -> range:
     """The positions a frame at tokens[start:end] covers."""
     if kind == DOING_OR_BEFORE:
         kind = DOING if end < len(tokens) and _is_infinitive(tokens[end]) else BEFORE
+    if kind == REFUSING:
+        return _refused(tokens, end)
     if kind == BEFORE:
         first = start
         while first > 0 and start - first < BEFORE_REACH and tokens[first - 1].surface not in _SCOPE_ENDS:
@@ -164,6 +176,18 @@ def _scope(tokens, start: int, end: int, kind: str) -> range:
     if kind == SAYING and last == end:  # nothing follows: what he isn't saying came first ("о договоре я не говорю")
         return _scope(tokens, start, end, BEFORE)
     return range(end, last)
+
+
+def _refused(tokens, end: int) -> range:
+    """From the frame to the infinitive it governs, over pronouns and adverbs ("не буду я вам про договор
+    **рассказывать**"); nothing if a clause break or a finite verb comes first ("не буду, давайте…")."""
+    for i in range(end, min(len(tokens), end + DOING_REACH)):
+        t = tokens[i]
+        if _is_infinitive(t):
+            return range(end, i + 1)
+        if t.surface in _SCOPE_ENDS or t.surface in NEGATIONS or _is_finite_verb(t):
+            break
+    return range(end, end)
 
 
 def _ends_scope(tokens, first: int, i: int, kind: str) -> bool:
@@ -192,4 +216,4 @@ def _frames_by_first_word(lang: str) -> dict[str, tuple[Frame, ...]]:
     for f in FRAMES.get(lang, ()):
         for word in f.words[0]:
             index.setdefault(word, []).append(f)
-    return {word: tuple(frames) for word, frames in index.items()}
+    return {word: tuple(sorted(frames, key=lambda f: -len(f.words))) for word, frames in index.items()}

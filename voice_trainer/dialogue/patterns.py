@@ -93,11 +93,12 @@ class Lexicon:
         # key length -> (sound keys, (word id, prefix, form only))
         self._fuzzy: dict[int, tuple[list[str], list[tuple[int, bool, bool]]]] = {}
         # the same for sound-alikes of real words: key length -> (keys, (word id, prefix, allowed distance))
-        self._heard: dict[int, tuple[list[str], list[tuple[int, bool, float]]]] = {}
+        self._heard: dict[int, tuple[list[str], list[tuple[int, bool, float, bool]]]] = {}
         self._fuzzy_min_len = fuzzy_min_len
         self._long_word_len = long_word_len
         self.affirmed: set[int] = set()
         self.at_start: set[int] = set()  # words that only count as the first word of the turn
+        self.at_end: set[int] = set()  # words that only count as the last word of the turn
         # Words that make an alternative on their own: a token that is one of them means what it says.
         self.standalone: set[int] = set()
 
@@ -116,6 +117,8 @@ class Lexicon:
             self.affirmed.add(wid)
         if word.at_start:
             self.at_start.add(wid)
+        if word.at_end:
+            self.at_end.add(wid)
         keys = {word.text}
         if word.prefix:
             self._by_prefix.setdefault(word.text, set()).add(wid)
@@ -146,7 +149,7 @@ class Lexicon:
             if len(heard) >= SOUND_ALIKE_MIN_LEN:
                 bucket = self._heard.setdefault(len(heard), ([], []))
                 bucket[0].append(heard)
-                bucket[1].append((wid, word.prefix, allowed_sound_distance(len(heard))))
+                bucket[1].append((wid, word.prefix, allowed_sound_distance(len(heard)), word.form_only))
         self.sound_alikes.cache_clear()
 
     def read(self, tokens: list[Token]) -> Utterance:
@@ -189,24 +192,35 @@ class Lexicon:
 
     def _spelled_by_ear(self, surface: str, lemmas: tuple[str, ...]) -> set[int]:
         found: set[int] = set()
-        for form in dict.fromkeys((surface, *lemmas)):  # a guessed lemma may be closer than the surface
-            found.update(self._near_misses(self._sound_key(form)))
+        # With a dictionary a guessed lemma may be closer than the surface; without one the "lemma" is a
+        # Snowball stem, which nobody says: "connect" (of "connected") must not pass for "=connect".
+        forms = (surface, *lemmas) if self._is_known else (surface,)
+        for form in dict.fromkeys(forms):
+            found.update(self._near_misses(self._sound_key(form), whole=form == surface))
         return found
 
-    def _near_misses(self, sounded: str) -> set[int]:
+    def _near_misses(self, sounded: str, whole: bool = True) -> set[int]:
+        """Pattern words one or two edits from `sounded`; `whole`: it is the token as said (not a lemma)."""
         found = set()
         for length, (keys, owners) in self._fuzzy.items():
             if length > len(sounded) + 1:
                 continue
             allowed = 2 if length >= self._long_word_len else 1 if length >= self._one_edit_len else 0
             # Compare the token's stem of about the key's length: one letter more or less is an edit too.
-            stems = {sounded[:length]} if allowed == 0 else {sounded[: length - 1], sounded[:length], sounded[: length + 1]}
+            # Without a dictionary a stem one letter short only counts as the whole token ("contact" for
+            # "contract*"): any longer word has a real ending of its own ("contacting" is no contract).
+            if allowed == 0:
+                stems = {sounded[:length]}
+            elif self._is_known or len(sounded) == length - 1:
+                stems = {sounded[: length - 1], sounded[:length], sounded[: length + 1]}
+            else:
+                stems = {sounded[:length], sounded[: length + 1]}
             for stem in stems:
                 for _, distance, index in process.extract(stem, keys, scorer=Levenshtein.distance,
                                                           score_cutoff=allowed, limit=None):
                     wid, prefix, form_only = owners[index]
                     if form_only:  # an exact form is only forgiven a spelling by ear, in full
-                        if distance == 0 and stem == sounded:
+                        if distance == 0 and stem == sounded and whole:
                             found.add(wid)
                     # A whole word may only differ by its inflection ending after the matched stem.
                     elif prefix or len(sounded) - len(stem) <= 3:
@@ -224,18 +238,25 @@ class Lexicon:
             found.update(self._spelled_by_ear(surface, lemmas))
         if len(surface) < SOUND_ALIKE_MIN_LEN:
             return frozenset(found)
-        for form in dict.fromkeys((surface, *lemmas) if self._is_known else (surface,)):
+        # Without a dictionary: the word as said, and without a plural or third-person "s" ("contacts").
+        plain = (surface[:-1],) if surface.endswith("s") and len(surface) > SOUND_ALIKE_MIN_LEN else ()
+        for form in dict.fromkeys((surface, *lemmas) if self._is_known else (surface, *plain)):
             heard = self._heard_key(form)
             for length, (keys, owners) in self._heard.items():
                 if length > len(heard) + 1:
                     continue
                 # A whole word is compared with the whole form; a prefix with the form's start of about its
-                # length, leaving no more than an inflection ending.
-                stems = {heard} | {heard[:n] for n in (length - 1, length, length + 1) if len(heard) - n <= 3}
+                # length, leaving no more than an inflection ending. Without a dictionary the form's start is
+                # no word at all ("contacting" cut to "contact" is no misheard "contract"): whole words only.
+                stems = {heard}
+                if self._is_known:
+                    stems |= {heard[:n] for n in (length - 1, length, length + 1) if len(heard) - n <= 3}
                 for stem in stems:
                     for key, _, index in process.extract(stem, keys, scorer=Levenshtein.distance, score_cutoff=2,
                                                          limit=None):
-                        wid, prefix, allowed = owners[index]
+                        wid, prefix, allowed, form_only = owners[index]
+                        if form_only and form != surface and not self._is_known:
+                            continue  # "connects" without its "s" is no "=connect"
                         if wid in found or not (prefix or stem == heard) or not same_onset(stem, key):
                             continue
                         if sound_distance(stem, key) <= allowed:
@@ -261,12 +282,16 @@ class CompiledPattern:
 
     def __init__(self, pattern: Pattern, lexicon: Lexicon, max_span: int = 10):
         self.source = pattern.source
+        # Each group as written, for explanations ("модем*|роутер*").
+        self.group_texts = tuple("|".join(" ".join(_written(w) for w in alt) for alt in group)
+                                 for group in pattern.groups)
         self.groups = tuple(
             tuple(tuple(lexicon.add(w, standalone=len(alt) == 1) for w in alt) for alt in group)
             for group in pattern.groups
         )
         self._affirmed = lexicon.affirmed
         self._at_start = lexicon.at_start
+        self._at_end = lexicon.at_end
         self.max_span = pattern.max_span or max_span
         self.ordered = pattern.ordered
         self.words = frozenset(w for group in self.groups for alt in group for w in alt)
@@ -295,7 +320,7 @@ class CompiledPattern:
                     continue
                 for g, alt in self._by_first[first]:
                     end = start + len(alt) - 1
-                    if end >= n:
+                    if end >= n or end < n - 1 and alt[-1] in self._at_end:
                         continue
                     heard: tuple[int, ...] = ()
                     for k, wid in enumerate(alt):
@@ -380,6 +405,11 @@ class CompiledPattern:
                     end = max(end, e)
             reach.append(Span(span.start, end, span.hits))
         return tuple(reach)
+
+
+def _written(w: Word) -> str:
+    return (("^" if w.at_start else "") + ("=" if w.form_only else "") + w.text + ("*" if w.prefix else "")
+            + ("!" if w.affirmed else "") + ("$" if w.at_end else ""))
 
 
 def _positions(per_token) -> dict[int, tuple[int, ...]]:

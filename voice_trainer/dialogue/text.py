@@ -58,6 +58,13 @@ class RussianLemmatizer:
             return frozenset()
         return frozenset(self._morph.parse(word)[0].tag.grammemes)
 
+    @lru_cache(maxsize=10_000)
+    def all_lemmas(self, word: str) -> tuple[str, ...]:
+        """Every normal form the dictionary has for `word`, however unlikely ("стали": стать, сталь)."""
+        if not re.search("[а-я]", word):
+            return (word,)
+        return tuple(dict.fromkeys(p.normal_form.replace("ё", "е") for p in self._morph.parse(word)))
+
     @lru_cache(maxsize=50_000)
     def lemmas(self, word: str) -> tuple[str, ...]:
         if not re.search("[а-я]", word):

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from voice_trainer.clock import Clock, ManualClock
-from voice_trainer.errors import AudioDeviceError, ModelError, ModelNotFound, VoiceTrainerError
+from voice_trainer.errors import AudioDeviceError, DiskFull, ModelError, ModelNotFound, VoiceTrainerError
 from voice_trainer.events import Event, Notice
 from voice_trainer.scenario.loader import Scenario
 from voice_trainer.session import Session
@@ -212,11 +212,16 @@ class _Call:
     closing: list = field(default_factory=list)
 
     def record(self) -> None:
-        """The session's recording: the one place it is made, at the recording rate, on the session clock."""
+        """The session's recording: the one place it is made, at the recording rate, on the session clock.
+        It stops writing as soon as the session finds the disk full: the room left is for the log's end."""
         from voice_trainer.audio.recorder import SessionRecorder
 
-        self.recorder = SessionRecorder(self.session.folder.recording_path, rate_hz=RECORDING_RATE_HZ,
-                                        clock=self.session.clock)
+        try:
+            self.recorder = SessionRecorder(self.session.folder.recording_path, rate_hz=RECORDING_RATE_HZ,
+                                            clock=self.session.clock)
+        except DiskFull as err:
+            raise _no_room_to_start(self, err) from None
+        self.session.folder.when_full(self.recorder.halt)
 
 
 def _session(settings: PracticeSettings, scenario: Scenario, mode: str, observers: list,
@@ -319,17 +324,25 @@ class _Run:
 
 @contextmanager
 def _to_the_end(call: _Call, say: Print) -> Iterator[_Run]:
-    """Whatever happens inside (an ending, Ctrl-C, a vanished device), the customer falls silent (his cut
-    line still logged), the session is finished and its files completed, and the pieces are closed.
-    Ctrl-C marks the session interrupted; other errors go on up."""
+    """Whatever happens inside (an ending, Ctrl-C, a vanished device, a full disk), the customer falls
+    silent (his cut line still logged), the session is finished and its files completed, and the pieces
+    are closed. Ctrl-C marks the session interrupted; a full disk too, and then ends in one DiskFull
+    saying what was kept; other errors go on up."""
     run = _Run()
     interrupted = False
+    full: DiskFull | None = None
+    result = None
     try:
         yield run
     except KeyboardInterrupt:
         interrupted = True
+    except DiskFull as err:
+        interrupted, full = True, err
     except AudioDeviceError as err:
-        call.session.emit(Notice(kind="device", message=str(err)))
+        try:
+            call.session.emit(Notice(kind="device", message=str(err)))
+        except DiskFull:
+            pass  # the device error is the one to report; recovery completes the session
         interrupted = True
         raise
     finally:
@@ -338,31 +351,72 @@ def _to_the_end(call: _Call, say: Print) -> Iterator[_Run]:
                 if call.customer is not None:
                     call.customer.close()
             finally:
-                result = call.session.finish(interrupted=interrupted)
+                if full is None and call.recorder is not None and call.recorder.failure is not None:
+                    interrupted, full = True, call.recorder.failure  # found on the customer's thread
+                try:
+                    result = call.session.finish(interrupted=interrupted)
+                except DiskFull as err:
+                    full = full or err
         finally:
-            _finish_files(call, say)
+            full = _finish_files(call, say, full)
             for piece in call.closing:
                 piece.close()
-        run.outcome = Outcome(call.session, result, interrupted)
+        run.outcome = Outcome(call.session, result, interrupted)  # type: ignore[arg-type]
+    if full is not None:
+        raise _stopped_for_room(call, full)
 
 
-def _finish_files(call: _Call, say: Print) -> None:
+def _finish_files(call: _Call, say: Print, full: DiskFull | None) -> DiskFull | None:
     """Close the recording, write the transcript, index the session. Each step on its own: one failing
-    must not cost the others."""
+    must not cost the others. Returns `full`, or the recording's DiskFull if the disk filled only now.
+    On a full disk they are tried quietly: the one line about it says what was kept."""
     session = call.session
     if call.recorder is not None:
         try:
             call.recorder.close()
-        except OSError as err:
+        except DiskFull as err:
+            full = full or err
+        except (VoiceTrainerError, OSError) as err:
             say(f"the recording could not be completed: {err}")
+    if full is not None and not session.said:
+        return full  # nothing of the trainee's to keep: the folder goes (`_stopped_for_room`)
     try:
         session.folder.write_transcript(session.events)
-    except OSError as err:
-        say(f"the transcript could not be written: {err}")
-    try:
-        from voice_trainer.trainer.library import Library
-
-        with Library(call.data_dir) as library:
-            library.index(session.folder.path)
     except (VoiceTrainerError, OSError) as err:
-        say(f"the session library was not updated ({err}); `voice-trainer sessions list` will pick it up")
+        if full is None and not isinstance(err, DiskFull):
+            say(f"the transcript could not be written: {err}")
+        full = full or (err if isinstance(err, DiskFull) else None)
+    if full is None:
+        from voice_trainer.trainer.publish import after_call
+
+        after_call(call.data_dir, session.folder.path, say)  # indexed here, published to the centre if there is one
+    return full
+
+
+def _stopped_for_room(call: _Call, full: DiskFull) -> DiskFull:
+    """The one line for a call the disk stopped: what ran out, where, what was kept, what to do."""
+    session = call.session
+    if not session.said:
+        return _no_room_to_start(call, full)
+    folder = session.folder
+    if folder.has_result:
+        kept = "everything said until then is saved and the session is marked interrupted"
+    else:
+        kept = ("everything said until then is saved; the next start of voice-trainer marks the session "
+                "interrupted once there is room")
+    return DiskFull(f"{full.path}: {full.reason}, the call was stopped; {kept} ({folder}); {full.advice}",
+                    full.path, full.os_error, full.reason)
+
+
+def _no_room_to_start(call: _Call, full: DiskFull) -> DiskFull:
+    """No room before the trainee said anything: the half-made session is removed, so no later command
+    finds it."""
+    if call.recorder is not None:
+        try:
+            call.recorder.close()
+        except VoiceTrainerError:
+            pass
+    call.session.folder.discard()
+    root = call.session.folder.path.parent
+    return DiskFull(f"{root}: {full.reason}, no session was started and nothing was saved; {full.advice}",
+                    root, full.os_error, full.reason)

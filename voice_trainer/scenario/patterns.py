@@ -12,6 +12,9 @@ does the matching). Syntax (one pattern per string):
     word!  word*!              affirmed: does not count right after a negation ("не буду вас приглашать")
     ^word                      at the start of the turn only (fillers aside): "^на линии" opens a call,
                                "авария на линии" doesn't; only the first word of an alternative may have it
+    word$                      at the end of the turn only (fillers aside): "простите > что$" asks to repeat
+                               ("простите, что?"), "простите, что так вышло" apologises; only the last word
+                               of an alternative may have it
     ... ~N                     at the end: all groups within N words (default 10)
 Examples: "какой|что за + модем*|роутер*", "офис* + приглаша*!|приход*!", "извините + вопрос* ~3".
 """
@@ -42,6 +45,7 @@ class Word:
     affirmed: bool = False
     form_only: bool = False
     at_start: bool = False
+    at_end: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,9 @@ def parse_pattern(source: str) -> Pattern:
             if any(w.at_start for w in alternative[1:]):
                 raise PatternError(f"pattern {source!r}: '^' (turn start) can only mark the first word of an "
                                    f"alternative, as in '^на линии'")
+            if any(w.at_end for w in alternative[:-1]):
+                raise PatternError(f"pattern {source!r}: '$' (turn end) can only mark the last word of an "
+                                   f"alternative, as in 'простите > что$'")
             alternatives.append(alternative)
         groups.append(tuple(alternatives))
     return Pattern(source, tuple(groups), max_span, ordered)
@@ -84,13 +91,15 @@ def parse_pattern(source: str) -> Pattern:
 def _parse_word(source: str, raw: str) -> Word:
     at_start = raw.startswith("^")
     raw = raw[1:] if at_start else raw
+    at_end = raw.endswith("$")
+    raw = raw[:-1] if at_end else raw
     affirmed = raw.endswith("!")
     core = raw[:-1] if affirmed else raw
     form_only = core.startswith("=")
     core = core[1:] if form_only else core
     prefix = core.endswith("*")
     core = core[:-1] if prefix else core
-    if not core or any(c in core for c in "*!=+>^") or (prefix and form_only):
+    if not core or any(c in core for c in "*!=+>^$") or (prefix and form_only):
         raise PatternError(f"pattern {source!r}: {raw!r} is not a word, a prefix 'word*', a form '=word', "
-                           "an affirmed 'word!' or a turn start '^word'")
-    return Word(core, prefix, affirmed, form_only, at_start)
+                           "an affirmed 'word!', a turn start '^word' or a turn end 'word$'")
+    return Word(core, prefix, affirmed, form_only, at_start, at_end)

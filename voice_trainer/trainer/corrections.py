@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from voice_trainer.dialogue.scoring import Score
 from voice_trainer.errors import ScenarioError, SessionError, UsageError
@@ -19,6 +19,9 @@ from voice_trainer.events import Event, MovesUnderstood, TranscriptCorrected
 from voice_trainer.scenario.loader import Scenario, load_file
 from voice_trainer.session import build_result, rescore
 from voice_trainer.session_folder import ResultItem, SessionFolder, SessionResult
+
+if TYPE_CHECKING:
+    from voice_trainer.trainer.library.stored import StoredSession
 
 
 @dataclass(frozen=True)
@@ -79,9 +82,11 @@ def _mark(met: bool | None) -> str:
 # --- fixing a turn -----------------------------------------------------------------------------------
 
 
-def fix_turn(folder: Path, turn: int, text: str) -> RescoreDiff:
-    """Replace what the recognizer heard in one turn and re-score the call with the corrected text."""
-    folder = SessionFolder(folder)
+def fix_turn(folder: "Path | SessionFolder | StoredSession", turn: int, text: str) -> RescoreDiff:
+    """Replace what the recognizer heard in one turn and re-score the call with the corrected text.
+
+    `folder`: a session folder, or a session stored at the centre (the same two writes go to its database)."""
+    folder = _source(folder)
     text = " ".join(text.split())
     if not text:
         raise UsageError("the corrected text is empty; give what the trainee actually said")
@@ -101,13 +106,13 @@ def fix_turn(folder: Path, turn: int, text: str) -> RescoreDiff:
     return _apply(folder, events, result, scenario, reason="correction", save=True)
 
 
-def rescore_session(folder: Path, scenario: Scenario | Path | str | None = None, save: bool = False) -> RescoreDiff:
+def rescore_session(folder: "Path | SessionFolder | StoredSession", scenario: Scenario | Path | str | None = None, save: bool = False) -> RescoreDiff:
     """Score a recorded attempt against the current scenario file and show what changes.
 
     With save=False nothing is written; with save=True result.json takes the new score and keeps
     the original one under result["rescored"]["original"].
     """
-    folder = SessionFolder(folder)
+    folder = _source(folder)
     events = folder.events()
     started = folder.started(events)
     result = folder.scored_result()
@@ -125,6 +130,12 @@ def rescore_session(folder: Path, scenario: Scenario | Path | str | None = None,
             f"{loaded.path} is scenario {loaded.id!r} but the session was {started.scenario!r}; give a file of the same scenario"
         )
     return _apply(folder, events, result, loaded, reason="scenario", save=save)
+
+
+def _source(folder):
+    from voice_trainer.trainer.library.stored import StoredSession
+
+    return folder if isinstance(folder, (SessionFolder, StoredSession)) else SessionFolder(folder)
 
 
 def _apply(folder: SessionFolder, events: list[Event], result: SessionResult, scenario: Scenario, reason: str,

@@ -13,11 +13,15 @@ import json
 from dataclasses import asdict
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from voice_trainer.errors import AudioFileError, ScenarioError, UsageError
+from voice_trainer.errors import AudioFileError, ScenarioError, UsageError, VoiceTrainerError
 from voice_trainer.events import CustomerLine, SessionStarted, TranscriptCorrected, duration_s
-from voice_trainer.session_folder import ResultItem, SessionFolder
+from voice_trainer.session_folder import ResultItem, SessionFolder, SessionResult
+from voice_trainer.trainer.printable import printable
+
+if TYPE_CHECKING:
+    from voice_trainer.trainer.library.stored import StoredSession
 
 FORMATS = ("html", "md", "json")
 
@@ -58,17 +62,22 @@ def scenario_phases(folder: SessionFolder, started: SessionStarted) -> list[tupl
     """(id, title) of the scenario's phases in the method's order, or None if the scenario cannot be loaded."""
     try:
         scenario = folder.scenario(started)
-    except ScenarioError:
+    except (ScenarioError, VoiceTrainerError):
         return None
     return [(p.id, p.title) for p in scenario.data.phases]
 
 
-def review_data(folder: Path | SessionFolder) -> dict[str, Any]:
-    """Everything the report shows, as plain JSON-ready data."""
-    folder = folder if isinstance(folder, SessionFolder) else SessionFolder(folder)
-    events = folder.events()
-    started = folder.started(events)
-    result = folder.result()
+def review_data(folder: "Path | SessionFolder | StoredSession") -> dict[str, Any]:
+    """Everything the report shows, as plain JSON-ready data. A damaged session is shown as far as it
+    can be read, with what was skipped."""
+    folder = _source(folder)
+    timeline = folder.read()
+    events = timeline.events
+    started = next((e for e in events if isinstance(e, SessionStarted)), None) or SessionStarted(session_id=folder.id)
+    result, damage = _result(folder, events, started)
+    if timeline.skipped:
+        first = timeline.skipped[0]
+        damage.insert(0, f"{len(timeline.skipped)} damaged line(s) of the log skipped (line {first.line}: {first.reason})")
     corrections: dict[int, list[dict[str, str]]] = {}
     for e in events:
         if isinstance(e, TranscriptCorrected):
@@ -116,7 +125,30 @@ def review_data(folder: Path | SessionFolder) -> dict[str, Any]:
         "penalties": [asdict(p) for p in result.penalties] if result else [],
         "rescored": result.rescored if result else None,
         "has_recording": folder.has_recording,
+        "damaged": "; ".join(damage),
     }
+
+
+def _source(folder):
+    from voice_trainer.trainer.library.stored import StoredSession
+
+    return folder if isinstance(folder, (SessionFolder, StoredSession)) else SessionFolder(folder)
+
+
+def _result(folder, events: list, started: SessionStarted) -> tuple[SessionResult | None, list[str]]:
+    """The stored result; one that cannot be read is rebuilt from the log (the log is the truth)."""
+    from voice_trainer.errors import SessionError
+
+    try:
+        return folder.result(), []
+    except SessionError as err:
+        problem = str(err)
+    from voice_trainer.trainer.library.folders import rebuild_result
+
+    try:
+        return SessionResult.from_json(rebuild_result(folder, events, started)), []
+    except Exception as err:  # noqa: BLE001 - the report still shows the call
+        return None, [f"{problem}; it could not be rebuilt ({err})"]
 
 
 def _whole_ms(ms: float | None) -> int | None:
@@ -160,11 +192,12 @@ def audio_data_uri(path: Path) -> str:
 # --- rendering ---------------------------------------------------------------------------------------
 
 
-def render_report(folder: Path, fmt: str = "html", audio_src: str | None = None) -> str:
-    """The report as html, md or json. `audio_src`: a URL for the recording instead of an embedded data URI."""
+def render_report(folder: "Path | SessionFolder | StoredSession", fmt: str = "html", audio_src: str | None = None) -> str:
+    """The report as html, md or json. `audio_src`: a URL for the recording instead of an embedded data URI
+    (by default the recording is embedded; from the centre's store only once its checksum matches)."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown report format {fmt!r}; use html, md or json")
-    folder = SessionFolder(folder)
+    folder = _source(folder)
     data = review_data(folder)
     if fmt == "json":
         return json.dumps(data, ensure_ascii=False, indent=2)
@@ -185,10 +218,13 @@ def _clock(ms: float) -> str:
 
 
 def render_markdown(data: dict[str, Any]) -> str:
+    data = _printable(data)  # on a terminal, or pasted anywhere: no escapes, no forged lines
     w = labels(data["lang"])
     lines = [f"# {w['title']}: {data['trainee'] or '—'}", ""]
     for key, value in _header_fields(data, w):
         lines.append(f"- **{key}:** {value}")
+    if data.get("damaged"):
+        lines.append(f"- **damaged:** {data['damaged']}")
     lines += ["", f"## {w['call']}", ""]
     if data["opening"]:
         lines += [f"**{w['customer']}:** {data['opening']}", ""]
@@ -228,6 +264,16 @@ def render_markdown(data: dict[str, Any]) -> str:
             lines.append(f"- {p['title']} ({p['times']} {w['times']}, −{p['points']:g}). {p['suggestion']}")
         lines.append("")
     return "\n".join(lines)
+
+
+def _printable(value: Any) -> Any:
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {k: _printable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_printable(v) for v in value]
+    return value
 
 
 def _header_fields(data: dict[str, Any], w: dict[str, str]) -> list[tuple[str, str]]:
@@ -330,6 +376,8 @@ def render_html(data: dict[str, Any], audio_src: str | None) -> str:
     for key, value in _header_fields(data, w):
         out.append(f"<tr><td>{e(key)}</td><td>{e(str(value))}</td></tr>")
     out.append("</table>")
+    if data.get("damaged"):
+        out.append(f'<p class="damaged"><b>damaged:</b> {e(data["damaged"])}</p>')
     out.append(f"<h2>{e(w['call'])}</h2>")
     if audio_src:
         out.append(f'<audio id="player" controls preload="metadata" src="{e(audio_src)}"></audio>')

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from voice_trainer.errors import SessionError, UsageError, VoiceTrainerError
 from voice_trainer.session_folder import SessionFolder
-from voice_trainer.trainer.library import Library, SessionSummary
+from voice_trainer.trainer.library import LocalLibrary as Library, SessionSummary
 
 _ID = re.compile(r"^[\w.-]{1,120}$", re.UNICODE)
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
