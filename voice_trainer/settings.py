@@ -50,6 +50,10 @@ DEFAULT_TRAILING_SILENCE_MS = 700
 # measured in docs/benchmarks.md); otherwise the trailing silence above.
 DEFAULT_TRAILING_SILENCE_FLOOR_MS = 300
 DEFAULT_TRAILING_SILENCE_CEILING_MS = 1200
+# Decoding hypotheses vosk keeps per frame (the small models ship 3000): 1000 costs ~0.42 s of CPU per
+# second of speech instead of ~0.7 on two cores, with the same words on the benchmark's speech
+# (docs/benchmarks.md). 0 keeps the model's own setting.
+DEFAULT_DECODER_MAX_ACTIVE = 1000
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,7 @@ class VoiceSettings:
     trailing_silence_ms: int = DEFAULT_TRAILING_SILENCE_MS
     trailing_silence_floor_ms: int = DEFAULT_TRAILING_SILENCE_FLOOR_MS
     trailing_silence_ceiling_ms: int = DEFAULT_TRAILING_SILENCE_CEILING_MS
+    decoder_max_active: int = DEFAULT_DECODER_MAX_ACTIVE
     max_turn_ms: int = 30000
     grammar: bool = False  # recognize only the scenario's vocabulary (small models only)
     grammar_words: tuple[str, ...] = ()  # more words for that vocabulary (names, products)

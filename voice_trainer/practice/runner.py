@@ -91,7 +91,7 @@ def _replay(settings: PracticeSettings, scenario: Scenario, paths: list[Path], o
     from voice_trainer.speech.vosk_recognizer import load_model
 
     turns = [read_audio_file(p) for p in paths]  # a bad file fails before anything is logged
-    model = load_model(_model_path(scenario, settings))
+    model = load_model(_model_path(scenario, settings), max_active=settings.voice.decoder_max_active or None)
     voice = None if settings.voice.mute else _open_voice(settings.voice, scenario, say, with_device=False)
     clock = ManualClock()
     call = _Call(_session(settings, scenario, "replay", observers, clock), settings.data_dir)
@@ -120,7 +120,7 @@ def _voice(settings: PracticeSettings, scenario: Scenario, observers: list, say:
         mic_device = pick_input(voice.input)
     except (ModelNotFound, ModelError, AudioDeviceError) as err:
         raise _NoVoice(str(err)) from None
-    model = _load_model_in_background(model_path)  # ~1-3 s, while the customer already speaks his opening
+    model = _load_model_in_background(model_path, voice.decoder_max_active)  # ~1-3 s, while the customer already speaks his opening
     passes = _Passes(model, model_path, scenario, voice)
     spoken = None if voice.mute else _open_voice(voice, scenario, say, with_device=True)
     call = _Call(_session(settings, scenario, "voice", observers), settings.data_dir)
@@ -267,7 +267,7 @@ def _model_path(scenario: Scenario, settings: PracticeSettings) -> Path:
     return find_model(scenario.lang, settings.voice.model, settings.data_dir).path
 
 
-def _load_model_in_background(path: Path) -> Future:
+def _load_model_in_background(path: Path, max_active: int) -> Future:
     """The model, loaded and warmed up on its own thread; its errors come out of `result()`."""
     from voice_trainer.speech.vosk_recognizer import load_model
 
@@ -275,7 +275,7 @@ def _load_model_in_background(path: Path) -> Future:
 
     def load() -> None:
         try:
-            model = load_model(path)
+            model = load_model(path, max_active=max_active or None)
             _warm_up(model)
             loaded.set_result(model)
         except BaseException as err:  # handed to the main thread

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import vosk
 
@@ -33,24 +37,56 @@ VOSK_LOG_LEVEL = -3
 class VoskModel(vosk.Model):
     """A vosk.Model that remembers its folder (vosk's own does not): the rate and grammar rule live there."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, load_from: Path | None = None):
         self.path = Path(path)
-        super().__init__(str(path))
+        super().__init__(str(load_from or path))
 
 
-def load_model(path: Path) -> vosk.Model:
+def load_model(path: Path, *, max_active: int | None = None) -> vosk.Model:
+    """The model at `path`; `max_active` narrows its decoder search (only ever narrows it)."""
     path = Path(path)
     problem = model_problem(path)
     if problem is None:
         vosk.SetLogLevel(VOSK_LOG_LEVEL)
         try:
-            return VoskModel(path)
+            with _narrowed(path, max_active) as load_from:
+                return VoskModel(path, load_from=load_from)
         except Exception as err:  # vosk raises bare Exception("Failed to create a model")
             problem = f"vosk could not load it: {err}"
     raise ModelError(
         f"{path}: not a usable Vosk model ({problem}); "
         "reinstall it with `voice-trainer models install LANG` or point --model at a model folder"
     )
+
+
+@contextmanager
+def _narrowed(path: Path, max_active: int | None) -> Iterator[Path]:
+    """The model folder as vosk should load it: with a narrower --max-active, a temporary view of it
+    (links to every part, its own conf/model.conf), removed once loaded since vosk reads everything at
+    load. The installed model is never written to (it may be read-only or shared)."""
+    conf = path / "conf" / "model.conf"
+    try:
+        text = conf.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = None
+    found = re.search(r"^--max-active=(\d+)\s*$", text or "", re.MULTILINE)
+    if max_active is None or found is None or int(found.group(1)) <= max_active:
+        yield path
+        return
+    view = Path(tempfile.mkdtemp(prefix="vt-model-"))
+    try:
+        for part in path.iterdir():
+            if part.name != "conf":
+                (view / part.name).symlink_to(part.resolve())
+        (view / "conf").mkdir()
+        for part in conf.parent.iterdir():
+            if part.name != "model.conf":
+                (view / "conf" / part.name).symlink_to(part.resolve())
+        (view / "conf" / "model.conf").write_text(
+            text[: found.start()] + f"--max-active={max_active}" + text[found.end():], encoding="utf-8")
+        yield view
+    finally:
+        shutil.rmtree(view, ignore_errors=True)
 
 
 def model_rate_hz(model_dir: Path | None) -> int:
