@@ -182,7 +182,11 @@ class _Passes:
         from voice_trainer.speech.vocabulary import scenario_vocabulary
         from voice_trainer.speech.vosk_recognizer import VoskRecognizer
 
-        words = set(scenario_vocabulary(self._scenario.data, self._scenario.lang)) | set(self._voice.grammar_words)
+        from voice_trainer.practice.turn_taking import grammar_words
+
+        # The words that keep a turn open ("because", "um") too: the end-of-turn rule reads them.
+        words = (set(scenario_vocabulary(self._scenario.data, self._scenario.lang)) | set(self._voice.grammar_words)
+                 | grammar_words(self._scenario.lang))
         return VoskRecognizer(self._model.result(), grammar=sorted(words))
 
 
