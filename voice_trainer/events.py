@@ -48,6 +48,15 @@ class SessionStarted(Event):
 
 
 @dataclass(frozen=True)
+class MicrophoneOpened(Event):
+    """The microphone is open: what the trainee says from now on is kept and recognized, even while the
+    speech model is still loading (it is queued until then)."""
+
+    type: ClassVar[str] = "microphone_opened"
+    device: str = ""
+
+
+@dataclass(frozen=True)
 class TurnStarted(Event):
     """The trainee started speaking (voice) or the turn began (text)."""
 
@@ -190,6 +199,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
         SessionStarted,
+        MicrophoneOpened,
         TurnStarted,
         PartialText,
         TraineeTurn,

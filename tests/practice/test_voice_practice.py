@@ -101,7 +101,10 @@ def test_a_spoken_call_on_the_virtual_headset(headset, ko_model_path, trainee_wa
         proc = start_practice(headset.env, data_dir, ko_model_path)
         try:
             folder = session_folder(data_dir, proc)
-            wait_for(folder, proc, lambda log: of_type(log, "speech_played", 0), "the customer's opening")
+            # The first turn is said as soon as the microphone is open and the opening is over, whether or
+            # not the model has finished loading (a busy machine): it must not vanish.
+            wait_for(folder, proc, lambda log: of_type(log, "microphone_opened") and of_type(log, "speech_played", 0),
+                     "the open microphone and the customer's opening")
             for turn, wav in enumerate(trainee_wavs, 1):
                 headset.play_into_mic(wav)
                 wait_for(folder, proc, lambda log: of_type(log, "speech_played", turn), f"the reply to turn {turn}")
@@ -194,8 +197,9 @@ def test_barge_in_stops_the_customer_and_is_logged(headset, ko_model_path, train
     try:
         folder = session_folder(data_dir, proc)
         wait_for(folder, proc, lambda log: of_type(log, "customer_line", 0), "the opening line")
-        # He talks for ~10 s. The microphone opens once the model has loaded (a few seconds, more on a busy
-        # machine): the trainee talks over him until he is heard doing so.
+        # He talks for ~10 s; the microphone opens while the model still loads: the trainee talks over him
+        # until he is heard doing so.
+        wait_for(folder, proc, lambda log: of_type(log, "microphone_opened"), "the open microphone")
         while not of_type(events(folder), "barge_in"):
             assert not of_type(events(folder), "speech_played", 0), "the opening ended before the mic was open"
             headset.play_into_mic(trainee_wavs[0])
@@ -214,8 +218,8 @@ def test_half_duplex_never_hears_the_customer_or_talk_over_him(headset, ko_model
     proc = start_practice(headset.env, data_dir, ko_model_path)
     try:
         folder = session_folder(data_dir, proc)
-        wait_for(folder, proc, lambda log: of_type(log, "customer_line", 0), "the opening line")
-        time.sleep(2.5)
+        wait_for(folder, proc, lambda log: of_type(log, "microphone_opened"), "the open microphone")
+        assert not of_type(events(folder), "speech_played", 0), "the opening ended before the mic was open"
         headset.play_into_mic(trainee_wavs[0])  # while he is still talking: not a turn
         log = wait_for(folder, proc, lambda log: of_type(log, "speech_played", 0), "the end of the opening")
     finally:

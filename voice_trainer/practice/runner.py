@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from voice_trainer.clock import Clock, ManualClock
 from voice_trainer.errors import AudioDeviceError, DiskFull, ModelError, ModelNotFound, VoiceTrainerError
-from voice_trainer.events import Event, Notice
+from voice_trainer.events import Event, MicrophoneOpened, Notice
 from voice_trainer.scenario.loader import Scenario
 from voice_trainer.session import Session
 from voice_trainer.session_folder import RECORDING_RATE_HZ
@@ -139,6 +139,7 @@ def _voice(settings: PracticeSettings, scenario: Scenario, observers: list, say:
         call.closing += [r for r in (live, full) if r is not None]
         try:
             with MicStream(mic_device, clock=call.session.clock) as mic:
+                call.session.emit(MicrophoneOpened(device=mic_device.name))
                 _warm_up_understanding(call.session, scenario)
                 loop.listen(mic, live, full, transcribe_every_turn=not voice.grammar)
         except ModelError as err:  # found, but broken: found out only now, while he already talks

@@ -29,6 +29,11 @@ class ReplyPreview:
         self._twin: Future | None = None
         self._twin_after_turn = -1  # the session turn the twin has heard up to
 
+    def ready(self) -> bool:
+        """A twin of the conversation as it stands is built: a preview now costs one `handle()`."""
+        twin = self._twin
+        return twin is not None and twin.done() and self._twin_after_turn == self._session.turn
+
     def prepare(self) -> None:
         """Start building a twin of the conversation as it stands now, unless one is ready or on its way."""
         session = self._session

@@ -106,7 +106,7 @@ class VoiceLoop:
         self.turn_end = turn_end
         self.early_final_before_end_ms = early_final_before_end_ms
         self._neutral_ms = turn_end.neutral_ms if turn_end is not None else detector.trailing_silence_ms
-        self._preview = ReplyPreview(session) if preview and customer is not None else None
+        self.preview = ReplyPreview(session) if preview and customer is not None else None
         self._recognizer: Recognizer | None = None
         self._transcriber: Recognizer | None = None
         self._transcribe_every_turn = True
@@ -148,8 +148,8 @@ class VoiceLoop:
         recognizer's error (a model that failed to load) as soon as it is known."""
         self._recognizer, self._transcriber = recognizer, transcriber
         self._transcribe_every_turn = transcribe_every_turn
-        if self._preview is not None:
-            self._preview.prepare()
+        if self.preview is not None:
+            self.preview.prepare()
         try:
             while not self.session.ended:
                 self._check_recognizers()
@@ -190,8 +190,8 @@ class VoiceLoop:
             if self.customer is not None and self.customer.speaking:
                 self._interrupt_customer()
             self.session.emit(TurnStarted(turn=self.session.turn + 1))
-            if self._preview is not None:
-                self._preview.prepare()
+            if self.preview is not None:
+                self.preview.prepare()
         elif isinstance(signal, SpeechAudio):
             self._on_turn_audio(signal.chunk)
         elif isinstance(signal, TurnEnded):
@@ -264,8 +264,8 @@ class VoiceLoop:
         self._in_pause = False
         self._judged = None
         self.detector.trailing_silence_ms = self._neutral_ms
-        if self._preview is not None:
-            self._preview.prepare()
+        if self.preview is not None:
+            self.preview.prepare()
 
     def _judge_pause(self) -> None:
         """How long this pause must last to end the turn, and what the customer would answer."""
@@ -275,8 +275,8 @@ class VoiceLoop:
         self._judged = heard
         if self.turn_end is not None:
             self.detector.trailing_silence_ms = self.turn_end.wait_ms(heard, self._makes_a_move)
-        if self._preview is not None and heard.strip() and self.customer is not None:
-            line = self._preview.reply_to(heard)
+        if self.preview is not None and heard.strip() and self.customer is not None:
+            line = self.preview.reply_to(heard)
             if line is not None:
                 self.customer.expect(line.text, line.anger)
 
