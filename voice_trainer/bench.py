@@ -400,7 +400,7 @@ def run_bench(model_path: Path, *, turns: int = 24, turns_per_call: int = 8, tra
         scenario = bench_scenario(work)
         spoken, pauses = trainee_turns(work), pause_turns(work)
         say("recognition speed (in-process)")
-        load_ms, report.rtf_curve = recognition_speed(model_path, [t.wav for t in spoken[:6]],
+        load_ms, report.rtf_curve = recognition_speed(model_path, [t.wav for t in spoken[:4]],
                                                       DEFAULT_DECODER_MAX_ACTIVE)
         report.model_load_ms = round(load_ms, 1)
         say("dialogue core speed")
