@@ -606,4 +606,30 @@ READING = [
     "re-run with `--model PATH` on a machine that has one.",
     "The total reply gap counts from the last voiced sample (found inside the detector's 30 ms frame) to the first "
     "audible sample of the reply, including the output latency PortAudio reports for the device.",
+    "Everything after the end-of-turn rule now takes ~20 ms p50 (it took 1.3-1.7 s in free mode before the two "
+    "passes): the live grammar's final result, the dialogue and a reply rendered ahead leave only the device. "
+    "What remains of the gap is the pause the rule waits for.",
+    "The floor (300 ms after a finished move) needs the live words to make a move. The benchmark's trainee is "
+    "espeak-ng's Korean voice, which the Korean model hears poorly: with the live grammar about 6 of the 17 "
+    "move phrases were understood (checked in-process while building this bench), so most turns wait the "
+    "configured silence and the gap stays near it. With real speech that the model hears well, more turns "
+    "end on the floor; that is not measured here.",
+    "The same words decide the ceiling: a connector the model does not hear leaves the turn on the neutral "
+    "silence, or on the floor when the words before it already make a move (\"I'm sorry about that, but...\"), "
+    "which is how a mid-sentence pause still ends a turn here. Trade-off measured with `--trailing-silence-ms "
+    "550` (16 turns, same machine): gap p50 615 ms, p95 654 ms (within the p95 budget), but 5 of 10 pause "
+    "turns ended in the pause; the default stays 700 ms, since cutting the trainee off is the worse failure.",
+    "Search width, measured by hand on one 8 s espeak-ng sentence: CPU RTF 0.72 with max-active 3000, 0.42 "
+    "with 1000, 0.41 with 500 and beam 7; on the benchmark's 2-3 s phrases 0.9 -> 0.68 (max-active 700, beam 8, "
+    "lattice-beam 1): short turns pay a fixed cost per utterance (FinalResult alone is ~0.1 RTF). The curve "
+    "above is noisy (the load average stayed above 4 on 2 cores with other helpers' test suites running), "
+    "so single rows can invert; read wall and CPU together.",
+    "Tried and reverted: asking PortAudio for low input latency. Under load the input stream then dropped "
+    "blocks, and the microphone's sample-counted timeline slid against the customer's (a headset test caught "
+    "trainee audio stamped inside the customer's line).",
+    "Launch -> first word is process creation to the first audible sample of the opening line; the model "
+    "loads in parallel, and now the live pass's grammar is built in parallel too (for Russian every inflected "
+    "form of the scenario's words), competing with the opening's synthesis for the two cores. The ~0.7 s "
+    "budget comes from an earlier run; this run's load average was above 4, so whether start-up got worse "
+    "is not settled by it: compare both builds on a quiet machine.",
 ]
