@@ -185,10 +185,13 @@ class _Passes:
 
         from voice_trainer.practice.turn_taking import grammar_words
 
+        # The model first: building the vocabulary is pure Python (for Russian every inflected form), and
+        # while the model loads the opening line is being rendered on the same two cores.
+        model = self._model.result()
         # The words that keep a turn open ("because", "um") too: the end-of-turn rule reads them.
         words = (set(scenario_vocabulary(self._scenario.data, self._scenario.lang)) | set(self._voice.grammar_words)
                  | grammar_words(self._scenario.lang))
-        return VoskRecognizer(self._model.result(), grammar=sorted(words))
+        return VoskRecognizer(model, grammar=sorted(words))
 
 
 # The full pass only makes the record: on a busy machine it gives way to the pass the reply waits for.
