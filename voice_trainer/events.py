@@ -48,6 +48,15 @@ class SessionStarted(Event):
 
 
 @dataclass(frozen=True)
+class MicrophoneOpened(Event):
+    """The microphone is open: what the trainee says from now on is kept and recognized, even while the
+    speech model is still loading (it is queued until then)."""
+
+    type: ClassVar[str] = "microphone_opened"
+    device: str = ""
+
+
+@dataclass(frozen=True)
 class TurnStarted(Event):
     """The trainee started speaking (voice) or the turn began (text)."""
 
@@ -73,6 +82,19 @@ class TraineeTurn(Event):
     start_ms: float = 0.0
     end_ms: float = 0.0
     source: str = "text"  # text | voice | replay
+
+
+@dataclass(frozen=True)
+class FullTranscript(Event):
+    """The complete transcript of a voice turn from free recognition, logged when it is ready (after the
+    reply has started: the customer answers the faster live pass, whose words are in the TraineeTurn).
+    It is the turn's record; `moves` are what those words would have meant, for when the passes differ."""
+
+    type: ClassVar[str] = "full_transcript"
+    turn: int = 0
+    text: str = ""
+    words: tuple[Word, ...] = ()
+    moves: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -153,6 +175,7 @@ class ReplyTiming(Event):
     synthesis_ms: float = 0.0  # rendering the first sentence
     playback_start_ms: float = 0.0  # first block handed to the device -> playing
     reply_latency_ms: float = 0.0  # last voiced sample -> first audible sample
+    rendered_ahead: bool = False  # his first sentence was rendered in the pause, before the turn ended
 
 
 @dataclass(frozen=True)
@@ -176,9 +199,11 @@ EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
         SessionStarted,
+        MicrophoneOpened,
         TurnStarted,
         PartialText,
         TraineeTurn,
+        FullTranscript,
         TranscriptCorrected,
         MovesUnderstood,
         ReactionApplied,
@@ -237,6 +262,15 @@ class Turn:
     reply_start_ms: float | None
     barge_in: bool
     previous_reply_end_ms: float | None = None  # when the customer's voice before this turn stopped
+    # Voice turns with two passes: what the live pass heard (the customer answered that) and the moves of
+    # the full transcript, which is then `recognized_text`/`words`. None without a full transcript.
+    live_text: str | None = None
+    full_moves: tuple[str, ...] | None = None
+
+    @property
+    def passes_disagree(self) -> bool:
+        """The full transcript means other moves than the live words the customer answered."""
+        return self.full_moves is not None and set(self.full_moves) != set(self.moves)
 
     @property
     def reply_latency_ms(self) -> float | None:
@@ -273,12 +307,19 @@ def turns_from(events: Iterable[Event]) -> list[Turn]:
             by_turn[ev.turn] = {
                 "text": ev.text, "recognized": ev.text, "words": ev.words,
                 "start": ev.start_ms, "end": ev.end_ms, "moves": (), "reply": "",
-                "anger": None, "reply_start": None, "barge_in": False,
+                "anger": None, "reply_start": None, "barge_in": False, "live": None, "full_moves": None,
             }
         elif getattr(ev, "turn", None) in by_turn:
             t = by_turn[ev.turn]  # type: ignore[attr-defined]
             if isinstance(ev, TranscriptCorrected):
                 t["text"] = ev.text
+                t["corrected"] = True
+            elif isinstance(ev, FullTranscript):
+                t["live"], t["full_moves"] = t["recognized"], ev.moves
+                if ev.text.strip():  # the record is the full transcript (unless it heard nothing at all)
+                    t["recognized"], t["words"] = ev.text, ev.words
+                    if not t.get("corrected"):
+                        t["text"] = ev.text
             elif isinstance(ev, MovesUnderstood):
                 t["moves"] = ev.moves
             elif isinstance(ev, CustomerLine):
@@ -294,6 +335,7 @@ def turns_from(events: Iterable[Event]) -> list[Turn]:
             start_ms=t["start"], end_ms=t["end"], moves=t["moves"], reply=t["reply"],
             anger=t["anger"] if t["anger"] is not None else 0.0,
             reply_start_ms=t["reply_start"], barge_in=t["barge_in"], previous_reply_end_ms=speech_end.get(i - 1),
+            live_text=t["live"], full_moves=t["full_moves"],
         )
         for i, t in sorted(by_turn.items())
     ]

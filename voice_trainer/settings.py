@@ -44,6 +44,16 @@ def ensure_private_dir(path: Path) -> Path:
 # interrupt them, which feels broken; waiting much longer makes the customer feel slow. 700 ms keeps
 # most thinking pauses inside the turn while the reply still feels prompt.
 DEFAULT_TRAILING_SILENCE_MS = 700
+# The pause that ends a turn follows the words (practice/turn_taking.py): after a finished phrase that
+# makes a move, the floor (a beat longer than the ~200 ms people leave, so a breath does not end it);
+# after "and", "because", "um" or a number, the ceiling (longer than the 300-700 ms thinking pauses
+# measured in docs/benchmarks.md); otherwise the trailing silence above.
+DEFAULT_TRAILING_SILENCE_FLOOR_MS = 300
+DEFAULT_TRAILING_SILENCE_CEILING_MS = 1200
+# Decoding hypotheses vosk keeps per frame (the small models ship 3000): 1000 costs ~0.42 s of CPU per
+# second of speech instead of ~0.7 on two cores, with the same words on the benchmark's speech
+# (docs/benchmarks.md). 0 keeps the model's own setting.
+DEFAULT_DECODER_MAX_ACTIVE = 1000
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,9 @@ class VoiceSettings:
     output: str | None = None
     barge_in: bool = False
     trailing_silence_ms: int = DEFAULT_TRAILING_SILENCE_MS
+    trailing_silence_floor_ms: int = DEFAULT_TRAILING_SILENCE_FLOOR_MS
+    trailing_silence_ceiling_ms: int = DEFAULT_TRAILING_SILENCE_CEILING_MS
+    decoder_max_active: int = DEFAULT_DECODER_MAX_ACTIVE
     max_turn_ms: int = 30000
     grammar: bool = False  # recognize only the scenario's vocabulary (small models only)
     grammar_words: tuple[str, ...] = ()  # more words for that vocabulary (names, products)

@@ -84,6 +84,28 @@ def test_reading_an_unopened_microphone_is_an_audio_device_error(headset):
         mic.read(0.01)
 
 
+def test_blocks_the_device_dropped_do_not_stamp_later_speech_too_early(headset):
+    """Counting samples stamps each block; when the device loses blocks (a starved callback on a busy
+    machine), the count is re-anchored to when blocks arrive, so later speech is not stamped back inside
+    what came before (the customer's line, on the recording)."""
+    clock = ManualClock(0.0)
+    with MicStream(pick_input(None), clock=clock) as mic:
+        pass  # only to learn the device; blocks are handed in below the way PortAudio's callback does
+    block = bytes(2 * mic.block_frames)
+    mic._stream = type("Open", (), {"active": True})()
+    clock.advance(30.0)
+    mic._on_audio(block, mic.block_frames, None, None)
+    first = mic.read(0.01)
+    clock.advance(2000.0)  # two seconds of blocks lost
+    mic._on_audio(block, mic.block_frames, None, None)
+    later = mic.read(0.01)
+    assert first.timestamp_ms == pytest.approx(0.0)
+    assert later.timestamp_ms >= 2030.0 - later.duration_ms - 150.0
+    clock.advance(30.0)
+    mic._on_audio(block, mic.block_frames, None, None)
+    assert mic.read(0.01).timestamp_ms == pytest.approx(later.timestamp_ms + later.duration_ms)  # counting again
+
+
 def test_the_speaker_plays_a_line_whole(headset, line, tmp_path):
     clock = MonotonicClock()
     with headset.record_speaker(tmp_path / "speaker.wav") as recording:

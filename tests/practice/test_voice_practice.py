@@ -101,7 +101,10 @@ def test_a_spoken_call_on_the_virtual_headset(headset, ko_model_path, trainee_wa
         proc = start_practice(headset.env, data_dir, ko_model_path)
         try:
             folder = session_folder(data_dir, proc)
-            wait_for(folder, proc, lambda log: of_type(log, "speech_played", 0), "the customer's opening")
+            # The first turn is said as soon as the microphone is open and the opening is over, whether or
+            # not the model has finished loading (a busy machine): it must not vanish.
+            wait_for(folder, proc, lambda log: of_type(log, "microphone_opened") and of_type(log, "speech_played", 0),
+                     "the open microphone and the customer's opening")
             for turn, wav in enumerate(trainee_wavs, 1):
                 headset.play_into_mic(wav)
                 wait_for(folder, proc, lambda log: of_type(log, "speech_played", turn), f"the reply to turn {turn}")
@@ -194,8 +197,9 @@ def test_barge_in_stops_the_customer_and_is_logged(headset, ko_model_path, train
     try:
         folder = session_folder(data_dir, proc)
         wait_for(folder, proc, lambda log: of_type(log, "customer_line", 0), "the opening line")
-        # He talks for ~10 s. The microphone opens once the model has loaded (a few seconds, more on a busy
-        # machine): the trainee talks over him until he is heard doing so.
+        # He talks for ~10 s; the microphone opens while the model still loads: the trainee talks over him
+        # until he is heard doing so.
+        wait_for(folder, proc, lambda log: of_type(log, "microphone_opened"), "the open microphone")
         while not of_type(events(folder), "barge_in"):
             assert not of_type(events(folder), "speech_played", 0), "the opening ended before the mic was open"
             headset.play_into_mic(trainee_wavs[0])
@@ -214,8 +218,8 @@ def test_half_duplex_never_hears_the_customer_or_talk_over_him(headset, ko_model
     proc = start_practice(headset.env, data_dir, ko_model_path)
     try:
         folder = session_folder(data_dir, proc)
-        wait_for(folder, proc, lambda log: of_type(log, "customer_line", 0), "the opening line")
-        time.sleep(2.5)
+        wait_for(folder, proc, lambda log: of_type(log, "microphone_opened"), "the open microphone")
+        assert not of_type(events(folder), "speech_played", 0), "the opening ended before the mic was open"
         headset.play_into_mic(trainee_wavs[0])  # while he is still talking: not a turn
         log = wait_for(folder, proc, lambda log: of_type(log, "speech_played", 0), "the end of the opening")
     finally:
@@ -282,3 +286,33 @@ def test_a_broken_model_is_one_message_and_the_call_goes_on_in_text(headset, ko_
     assert result["turns"][0]["trainee"] == "здравствуйте извините за разрывы"
     log = events(Path(result["folder"]))
     assert [p["turn"] for p in of_type(log, "speech_played")] == [0, 1]  # he kept speaking
+
+
+def test_two_passes_on_the_real_model(headset, ko_model_path, espeak_wav, tmp_path):
+    """A Korean scenario (the seed's, with Korean examples from the benchmark): the live grammar pass
+    decides the answer, the free pass's transcript is logged after it and is what the report shows."""
+    from voice_trainer.bench import bench_scenario
+
+    scenario = bench_scenario(tmp_path)
+    data_dir = tmp_path / "data"
+    wav = espeak_wav("불편을 드려 정말 죄송합니다", rate_hz=44100, channels=1)
+    proc = start_practice(headset.env, data_dir, ko_model_path, "--scenario", str(scenario))
+    try:
+        folder = session_folder(data_dir, proc)
+        wait_for(folder, proc, lambda log: of_type(log, "microphone_opened") and of_type(log, "speech_played", 0),
+                 "the open microphone and the opening")
+        headset.play_into_mic(wav)
+        wait_for(folder, proc, lambda log: of_type(log, "speech_played", 1), "the reply")
+        log = wait_for(folder, proc, lambda log: of_type(log, "full_transcript", 1), "the free transcript")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+    turn, full = of_type(log, "trainee_turn", 1)[0], of_type(log, "full_transcript", 1)[0]
+    assert log.index(full) > log.index(of_type(log, "customer_line", 1)[0])  # the reply did not wait for it
+    assert turn["text"] and full["text"] and full["words"]
+    assert all(0.0 <= w["conf"] <= 1.0 and w["start_ms"] <= w["end_ms"] for w in full["words"])
+    out = tmp_path / "report.md"
+    report = subprocess.run([cli(), "report", str(folder), "--format", "md", "-o", str(out)],
+                            capture_output=True, text=True, timeout=120)
+    assert report.returncode == 0, report.stderr
+    assert full["text"] in out.read_text(encoding="utf-8")

@@ -24,6 +24,9 @@ class DeviceInfo:
     max_output_channels: int
     default_samplerate: float
     hostapi: str
+    # The device's own output latency as PortAudio reports it (its lowest; our buffer comes on top only
+    # when it is full, and a line starts into an empty one).
+    low_output_latency_s: float = 0.0
 
     @property
     def default_rate_hz(self) -> int:
@@ -66,6 +69,7 @@ def list_devices() -> list[DeviceInfo]:
             max_output_channels=int(d["max_output_channels"]),
             default_samplerate=float(d["default_samplerate"]),
             hostapi=str(hostapis[d["hostapi"]]["name"]),
+            low_output_latency_s=float(d.get("default_low_output_latency", 0.0) or 0.0),
         )
         for d in raw
     ]

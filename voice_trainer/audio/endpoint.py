@@ -40,6 +40,13 @@ DEFAULT_MIN_RMS = 20.0
 
 VAD_RATES_HZ = (8000, 16000, 32000, 48000)
 
+# Inside the last voiced frame, the voice ends after the last step this long that is still louder than
+# the background (10 dB over the noise heard between turns, and over the energy floor) and within 40 dB
+# of the frame's loudest step: the end of a fading syllable, not the end of the frame.
+END_STEP_MS = 2
+END_OVER_NOISE = 3.0
+END_DROP = 0.01
+
 
 @dataclass(frozen=True)
 class SpeechStarted:
@@ -55,7 +62,9 @@ class SpeechAudio:
 
 @dataclass(frozen=True)
 class TurnEnded:
-    """`end_ms` is the end of the last voiced frame; reason is "silence", "max_length" or "end_of_audio"."""
+    """`end_ms` is where the voice stopped: inside the last voiced frame, at the end of its last 2 ms that
+    are still loud (not the frame's end, up to 30 ms later); reason is "silence", "max_length" or
+    "end_of_audio"."""
 
     start_ms: float
     end_ms: float
@@ -99,6 +108,7 @@ class EndOfTurnDetector:
         self.min_rms = min_rms  # energy gate: quieter frames count as silence whatever the VAD says
         self._vad = webrtcvad.Vad(aggressiveness)
         self._frame_bytes = rate_hz * frame_ms // 1000 * 2
+        self._noise_rms = 0.0  # of unvoiced frames, slowly averaged; kept across resets (same room)
         self.reset()
 
     def reset(self) -> None:
@@ -154,11 +164,12 @@ class EndOfTurnDetector:
         return frames
 
     def _is_voiced(self, audio: bytes) -> bool:
-        if self.min_rms > 0:
-            samples = np.frombuffer(audio, dtype="<i2").astype(np.float64)
-            if float(np.sqrt(np.mean(samples * samples))) < self.min_rms:
-                return False
-        return self._vad.is_speech(audio, self.rate_hz)
+        samples = np.frombuffer(audio, dtype="<i2").astype(np.float64)
+        level = float(np.sqrt(np.mean(samples * samples)))
+        voiced = level >= self.min_rms and self._vad.is_speech(audio, self.rate_hz)
+        if not voiced:
+            self._noise_rms = level if self._noise_rms == 0 else 0.95 * self._noise_rms + 0.05 * level
+        return voiced
 
     def _step(self, frame: _Frame, signals: list[TurnSignal]) -> None:
         if self._speaking:
@@ -173,7 +184,7 @@ class EndOfTurnDetector:
         self._candidate.append(frame)
         voiced = [f for f in self._candidate if f.voiced]
         if len(voiced) * self.frame_ms >= self.min_speech_ms:
-            self._start_turn(voiced[0].start_ms, voiced[-1].end_ms, signals)
+            self._start_turn(voiced[0].start_ms, self._voice_end_ms(voiced[-1]), signals)
             return
         silent_run = 0
         for f in reversed(self._candidate):
@@ -204,10 +215,24 @@ class EndOfTurnDetector:
             return
         signals.append(SpeechAudio(self._chunk(frame)))
         if frame.voiced:
-            self._last_voiced_end_ms = frame.end_ms
+            self._last_voiced_end_ms = self._voice_end_ms(frame)
         self._silence_ms = frame.end_ms - self._last_voiced_end_ms
         if frame.end_ms - self._last_voiced_end_ms >= self.trailing_silence_ms:
             self._end_turn("silence", signals)
+
+    def _voice_end_ms(self, frame: _Frame) -> float:
+        """Where the voice stops inside a voiced frame (see END_STEP_MS)."""
+        step = max(1, self.rate_hz * END_STEP_MS // 1000)
+        samples = np.frombuffer(frame.audio, dtype="<i2").astype(np.float64)
+        steps = len(samples) // step
+        if steps == 0:
+            return frame.end_ms
+        levels = np.sqrt((samples[: steps * step].reshape(steps, step) ** 2).mean(axis=1))
+        floor = max(self.min_rms, END_OVER_NOISE * self._noise_rms, END_DROP * float(levels.max()))
+        loud = np.flatnonzero(levels >= floor)
+        if loud.size == 0:
+            return frame.end_ms
+        return frame.start_ms + 1000.0 * (int(loud[-1]) + 1) * step / self.rate_hz
 
     def _end_turn(self, reason: str, signals: list[TurnSignal]) -> None:
         signals.append(TurnEnded(self._start_ms, self._last_voiced_end_ms, reason))

@@ -46,6 +46,11 @@ class Speaker(Protocol):
         """Release the device."""
 
 
+# A block arrives at most this long after its last sample was captured (the input latency of a sound server
+# on a busy machine); a sample count further behind than that means blocks were lost.
+MIC_LATE_MS = 150.0
+
+
 class MicStream:
     """The trainee's microphone: `with MicStream(dev, clock=c) as mic: chunk = mic.read(0.1)`.
 
@@ -68,7 +73,7 @@ class MicStream:
         self.block_frames = max(1, self.rate_hz * block_ms // 1000)
         self.clock = clock
         self.overflows = 0  # blocks the device dropped because we read too slowly
-        self._queue: queue.Queue[tuple[bytes, Any]] = queue.Queue()
+        self._queue: queue.Queue[tuple[bytes, Any, float]] = queue.Queue()
         self._finished = threading.Event()
         self._stream: Any = None
         self._origin_ms = 0.0
@@ -99,25 +104,29 @@ class MicStream:
         self._close_quietly()
 
     def _on_audio(self, indata: Any, frames: int, time: Any, status: Any) -> None:
-        # Runs on PortAudio's thread: hand the bytes over and return (vosk's test_microphone.py).
-        self._queue.put((bytes(indata), status))
+        # Runs on PortAudio's thread: hand the bytes over and return (vosk's test_microphone.py), with
+        # when they arrived (see `read`).
+        self._queue.put((bytes(indata), status, self.clock.now_ms()))
 
     def read(self, timeout_s: float) -> AudioChunk | None:
         """The next block (int16, `channels` interleaved) stamped on the session timeline; None on timeout."""
         try:
-            data, status = self._queue.get(timeout=timeout_s)
+            data, status, arrived_ms = self._queue.get(timeout=timeout_s)
         except queue.Empty:
             self._check_alive()
             return None
         if status and status.input_overflow:
             self.overflows += 1
-        chunk = AudioChunk(
-            data,
-            self.rate_hz,
-            self.channels,
-            2,
-            timestamp_ms=self._origin_ms + 1000.0 * self._frames_read / self.rate_hz,
-        )
+        frames = len(data) // (2 * self.channels)
+        counted_ms = self._origin_ms + 1000.0 * self._frames_read / self.rate_hz
+        # Counting samples is exact while none are lost. When the device drops blocks (a starved callback
+        # on a busy machine), counting falls behind: later speech would be stamped too early, inside the
+        # customer's line. A block cannot have started long before it arrived: re-anchor the count then.
+        earliest_ms = arrived_ms - 1000.0 * frames / self.rate_hz - MIC_LATE_MS
+        if counted_ms < earliest_ms:
+            self._origin_ms += earliest_ms - counted_ms
+            counted_ms = earliest_ms
+        chunk = AudioChunk(data, self.rate_hz, self.channels, 2, timestamp_ms=counted_ms)
         self._frames_read += chunk.frames
         return chunk
 
@@ -165,6 +174,9 @@ class SpeakerStream:
         self.block_frames = max(1, self.rate_hz * block_ms // 1000)
         self.clock = clock
         self.on_block = on_block  # sees exactly what is played, stamped where it is heard
+        # The first sample is heard this long after it is written (PortAudio's report for the device): a
+        # USB or HDMI device, or one a driver reports as slow, does not make the customer read early.
+        self.device_latency_ms = 1000.0 * device.low_output_latency_s
         self.underruns = 0
         self._stream: Any = None
         self._lock = threading.Lock()
@@ -219,9 +231,10 @@ class SpeakerStream:
                 if stop is not None and stop.is_set():
                     break
                 if start_ms is None:
-                    # Into an empty buffer, which the server starts playing at once; an estimate
-                    # with the reported latency added came out ~150 ms late on PulseAudio.
-                    start_ms = self.clock.now_ms()
+                    # Into an empty buffer, which the device starts playing after its own latency.
+                    # Not the stream's reported latency: that is our buffer when full, and came out
+                    # ~150 ms late on PulseAudio.
+                    start_ms = self.clock.now_ms() + self.device_latency_ms
                 self._write(stream, block)
                 if self.on_block is not None:
                     at_ms = start_ms + 1000.0 * (offset // 2) / self.rate_hz

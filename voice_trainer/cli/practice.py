@@ -14,7 +14,15 @@ from voice_trainer.cli.app import app
 from voice_trainer.cli.options import DataDir, InputDevice, Model, ScenarioLang, ScenarioName
 from voice_trainer.cli.render import conversation_printer, debrief_text, partial_printer, plain, ui
 from voice_trainer.errors import UsageError
-from voice_trainer.settings import DEFAULT_TRAILING_SILENCE_MS, PracticeSettings, VoiceSettings, default_data_dir
+from voice_trainer.settings import (
+    DEFAULT_DECODER_MAX_ACTIVE,
+    DEFAULT_TRAILING_SILENCE_CEILING_MS,
+    DEFAULT_TRAILING_SILENCE_FLOOR_MS,
+    DEFAULT_TRAILING_SILENCE_MS,
+    PracticeSettings,
+    VoiceSettings,
+    default_data_dir,
+)
 
 
 def _raise_interrupt(signum, frame):  # SIGTERM ends a session like Ctrl-C: logged, scored, marked interrupted
@@ -45,6 +53,15 @@ def practice(
     trailing_silence_ms: int = typer.Option(
         DEFAULT_TRAILING_SILENCE_MS, "--trailing-silence-ms", min=200, max=5000, help="A pause this long ends your turn."
     ),
+    trailing_silence_floor_ms: int = typer.Option(
+        DEFAULT_TRAILING_SILENCE_FLOOR_MS, "--trailing-silence-floor-ms", min=100, max=5000,
+        help="After a finished phrase the customer understands, this shorter pause ends your turn."),
+    trailing_silence_ceiling_ms: int = typer.Option(
+        DEFAULT_TRAILING_SILENCE_CEILING_MS, "--trailing-silence-ceiling-ms", min=200, max=10000,
+        help="After 'and', 'because', 'um' or a number, your pause may last this long."),
+    decoder_max_active: int = typer.Option(
+        DEFAULT_DECODER_MAX_ACTIVE, "--decoder-max-active", min=0, max=100000,
+        help="Recognizer search width (hypotheses per frame; lower is faster; 0: the model's own)."),
     grammar: bool = typer.Option(False, "--grammar", help="Recognize only the scenario's vocabulary (small models: much less CPU)."),
     grammar_words: Optional[Path] = typer.Option(
         None, "--grammar-words", help="More words for --grammar (implies it): a text file, one word or phrase per line."
@@ -87,7 +104,9 @@ def practice(
         data_dir=data_dir or default_data_dir(),
         voice=VoiceSettings(
             model=model, input=input_device, output=output_device, barge_in=barge_in,
-            trailing_silence_ms=trailing_silence_ms, grammar=grammar or grammar_words is not None,
+            trailing_silence_ms=trailing_silence_ms, trailing_silence_floor_ms=trailing_silence_floor_ms,
+            trailing_silence_ceiling_ms=trailing_silence_ceiling_ms, decoder_max_active=decoder_max_active,
+            grammar=grammar or grammar_words is not None,
             grammar_words=_words_file(grammar_words) if grammar_words else (), mute=mute, speak=True if speak else None,
         ),
     )

@@ -35,6 +35,11 @@ class SpokenCustomer:
             with self._lock:
                 self._lines.append(handle)
 
+    def expect(self, text: str, anger: float) -> None:
+        """He may say `text` next (a previewed reply): render it ahead. Nothing is spoken until the
+        session's own CustomerLine, and then only if it is exactly this line."""
+        self._voice.render_ahead(text, anger)
+
     def _played(self, line: LinePlayed) -> None:
         with self._lock:
             self._heard.setdefault(line.turn, line)

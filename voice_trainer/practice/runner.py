@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from voice_trainer.clock import Clock, ManualClock
 from voice_trainer.errors import AudioDeviceError, DiskFull, ModelError, ModelNotFound, VoiceTrainerError
-from voice_trainer.events import Event, Notice
+from voice_trainer.events import Event, MicrophoneOpened, Notice
 from voice_trainer.scenario.loader import Scenario
 from voice_trainer.session import Session
 from voice_trainer.session_folder import RECORDING_RATE_HZ
@@ -91,7 +91,7 @@ def _replay(settings: PracticeSettings, scenario: Scenario, paths: list[Path], o
     from voice_trainer.speech.vosk_recognizer import load_model
 
     turns = [read_audio_file(p) for p in paths]  # a bad file fails before anything is logged
-    model = load_model(_model_path(scenario, settings))
+    model = load_model(_model_path(scenario, settings), max_active=settings.voice.decoder_max_active or None)
     voice = None if settings.voice.mute else _open_voice(settings.voice, scenario, say, with_device=False)
     clock = ManualClock()
     call = _Call(_session(settings, scenario, "replay", observers, clock), settings.data_dir)
@@ -113,7 +113,6 @@ def _voice(settings: PracticeSettings, scenario: Scenario, observers: list, say:
     from voice_trainer.audio.streams import MicStream
     from voice_trainer.practice.text import feed_text
     from voice_trainer.practice.voice import VoiceLoop
-    from voice_trainer.speech.background import BackgroundRecognizer
 
     voice = settings.voice
     try:
@@ -121,7 +120,8 @@ def _voice(settings: PracticeSettings, scenario: Scenario, observers: list, say:
         mic_device = pick_input(voice.input)
     except (ModelNotFound, ModelError, AudioDeviceError) as err:
         raise _NoVoice(str(err)) from None
-    model = _load_model_in_background(model_path)  # ~1-2 s, while the customer already speaks his opening
+    model = _load_model_in_background(model_path, voice.decoder_max_active)  # ~1-3 s, while the customer already speaks his opening
+    passes = _Passes(model, model_path, scenario, voice)
     spoken = None if voice.mute else _open_voice(voice, scenario, say, with_device=True)
     call = _Call(_session(settings, scenario, "voice", observers), settings.data_dir)
     call.record()
@@ -129,23 +129,81 @@ def _voice(settings: PracticeSettings, scenario: Scenario, observers: list, say:
         call.customer = spoken.live(call.session, call.recorder)
     detector = EndOfTurnDetector(trailing_silence_ms=voice.trailing_silence_ms, max_turn_ms=voice.max_turn_ms)
     loop = VoiceLoop(call.session, detector, customer=call.customer, barge_in=voice.barge_in,
-                     on_mic=call.recorder.add_mic)
+                     on_mic=call.recorder.add_mic, turn_end=_turn_end_rule(scenario, voice),
+                     early_final_before_end_ms=passes.early_final_before_end_ms)
     with _to_the_end(call, say) as run:
         call.session.start()
-        _warm_up_understanding(call.session, scenario)
+        # The microphone opens now, not when the model is ready: what the trainee says meanwhile is
+        # queued for the recognizers, which start decoding once the model has loaded.
+        live, full = passes.start()
+        call.closing += [r for r in (live, full) if r is not None]
         try:
-            loaded = model.result()
+            with MicStream(mic_device, clock=call.session.clock) as mic:
+                call.session.emit(MicrophoneOpened(device=mic_device.name))
+                _warm_up_understanding(call.session, scenario)
+                loop.listen(mic, live, full, transcribe_every_turn=not voice.grammar)
         except ModelError as err:  # found, but broken: found out only now, while he already talks
             say(f"{err}; continuing in text mode (type your replies)")
             call.session.emit(Notice(kind="model", message=str(err)))
             loop.wait_for_customer()
             feed_text(call.session, replies_from or (), call.customer)
-        else:
-            recognizer = BackgroundRecognizer(_recognizer(loaded, scenario, voice))
-            call.closing.append(recognizer)
-            with MicStream(mic_device, clock=call.session.clock) as mic:
-                loop.listen(mic, recognizer)
     return run.outcome
+
+
+class _Passes:
+    """The call's recognizers, made on their own threads once the model has loaded.
+
+    With a model that takes a grammar (small models), two passes: the live one knows only the scenario's
+    words (fast: it decides the customer's answer) and the full one recognizes freely (the transcript for
+    the record, at lower priority). With `--grammar` the full pass only hears turns the live one heard
+    nothing in. A model without grammar support has one pass, free.
+    """
+
+    def __init__(self, model: Future, model_path: Path, scenario: Scenario, voice: VoiceSettings):
+        from voice_trainer.speech.vosk_recognizer import grammar_supported
+
+        self._model, self._scenario, self._voice = model, scenario, voice
+        self.two = grammar_supported(model_path)
+        # FinalResult on a grammar is quick; free recognition of a small model needs ~300 ms on two cores.
+        self.early_final_before_end_ms = 100 if self.two else 300
+
+    def start(self):
+        """(live, full) background recognizers; full is None with one pass."""
+        from voice_trainer.speech.background import BackgroundRecognizer
+        from voice_trainer.speech.vosk_recognizer import VoskRecognizer
+
+        if not self.two:
+            return BackgroundRecognizer(make=lambda: VoskRecognizer(self._model.result()), name="recognizer"), None
+        live = BackgroundRecognizer(make=self._live, name="recognizer-live")
+        full = BackgroundRecognizer(make=lambda: VoskRecognizer(self._model.result(), partials=False),
+                                    nice=FULL_PASS_NICE, name="recognizer-full")
+        return live, full
+
+    def _live(self):
+        from voice_trainer.speech.vocabulary import scenario_vocabulary
+        from voice_trainer.speech.vosk_recognizer import VoskRecognizer
+
+        from voice_trainer.practice.turn_taking import grammar_words
+
+        # The model first: building the vocabulary is pure Python (for Russian every inflected form), and
+        # while the model loads the opening line is being rendered on the same two cores.
+        model = self._model.result()
+        # The words that keep a turn open ("because", "um") too: the end-of-turn rule reads them.
+        words = (set(scenario_vocabulary(self._scenario.data, self._scenario.lang)) | set(self._voice.grammar_words)
+                 | grammar_words(self._scenario.lang))
+        return VoskRecognizer(model, grammar=sorted(words))
+
+
+# The full pass only makes the record: on a busy machine it gives way to the pass the reply waits for.
+FULL_PASS_NICE = 5
+
+
+def _turn_end_rule(scenario: Scenario, voice: VoiceSettings):
+    from voice_trainer.practice.turn_taking import TurnEndRule
+
+    neutral = voice.trailing_silence_ms
+    return TurnEndRule(lang=scenario.lang, neutral_ms=neutral, floor_ms=min(voice.trailing_silence_floor_ms, neutral),
+                       ceiling_ms=max(voice.trailing_silence_ceiling_ms, neutral))
 
 
 # --- the pieces, each built once -----------------------------------------------------------------
@@ -217,7 +275,7 @@ def _model_path(scenario: Scenario, settings: PracticeSettings) -> Path:
     return find_model(scenario.lang, settings.voice.model, settings.data_dir).path
 
 
-def _load_model_in_background(path: Path) -> Future:
+def _load_model_in_background(path: Path, max_active: int) -> Future:
     """The model, loaded and warmed up on its own thread; its errors come out of `result()`."""
     from voice_trainer.speech.vosk_recognizer import load_model
 
@@ -225,7 +283,7 @@ def _load_model_in_background(path: Path) -> Future:
 
     def load() -> None:
         try:
-            model = load_model(path)
+            model = load_model(path, max_active=max_active or None)
             _warm_up(model)
             loaded.set_result(model)
         except BaseException as err:  # handed to the main thread

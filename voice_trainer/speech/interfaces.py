@@ -23,9 +23,10 @@ class Recognizer(Protocol):
     def accept(self, chunk: AudioChunk) -> str:
         """Feed mono 16-bit audio at any rate (resampled inside); returns the current partial text."""
 
-    def close_utterance(self) -> None:
+    def close_utterance(self) -> str | None:
         """Finalize what was heard so far while the turn stays open (a pause that may end it): the slow
-        final decoding happens during the trailing silence, not after it."""
+        final decoding happens during the trailing silence, not after it. Returns the turn's final text
+        so far (None where the call is only queued)."""
 
     def finish(self) -> Recognition:
         """End of turn: the final words. The recognizer is ready for the next turn afterwards."""

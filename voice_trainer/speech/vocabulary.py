@@ -3,7 +3,9 @@
 With a grammar, a small Vosk model decodes only these words (plus [unk]) in any order: ~25x less
 work than free recognition, and in-scenario words are recognized more reliably. The cost: words
 outside the list come back as nothing. So the list is generous: every word of every example and
-pattern, the facts, and for Russian every inflected form of those words (pymorphy3), since trainees
+pattern, of every cue the engine reads besides moves (the causes a trainee may name in `details`, the
+`manual_phrases`, the `tone` markers and quality elements), the facts, the days and times the turn
+reader understands, and for Russian every inflected form of those words (pymorphy3), since trainees
 say "подключились", "подключили", "подключения" where an example has only one of them.
 """
 
@@ -19,12 +21,14 @@ _RUSSIAN_ENDINGS = ("", "ать", "ить", "еть", "иться", "аться"
 
 
 def scenario_vocabulary(scenario: ScenarioFile, lang: str) -> list[str]:
-    words: set[str] = set()
+    from voice_trainer.dialogue.when import vocabulary as day_and_time_words
+
+    words: set[str] = set(day_and_time_words(lang))
     prefixes: set[str] = set()
-    for move in scenario.moves.values():
-        for example in move.examples:
+    for examples, patterns in _said_like_moves(scenario):
+        for example in examples:
             words.update(normalize(example).split())
-        for source in move.patterns:
+        for source in patterns:
             for group in parse_pattern(source).groups:
                 for alternative in group:
                     words.update(w.text for w in alternative if not w.prefix)
@@ -37,6 +41,22 @@ def scenario_vocabulary(scenario: ScenarioFile, lang: str) -> list[str]:
     else:
         words |= {p for p in prefixes if len(p) >= 3}
     return sorted(w for w in words if w.isalpha() or "'" in w)
+
+
+def _said_like_moves(scenario: ScenarioFile):
+    """(examples, patterns) of everything a trainee's words are read for: moves and the cues besides them."""
+    for move in scenario.moves.values():
+        yield move.examples, move.patterns
+    for detail in scenario.details.values():
+        for kind in detail.kinds.values():
+            yield kind.examples, [*kind.patterns, *kind.reject]
+    if scenario.manual_phrases is not None:
+        yield scenario.manual_phrases.examples, [*scenario.manual_phrases.patterns, *scenario.manual_phrases.reject]
+    for marker in scenario.tone.markers.values():
+        yield marker.examples, [*marker.patterns, *marker.reject]
+    for quality in scenario.tone.quality:
+        for element in quality.elements.values():
+            yield element.examples, [*element.patterns, *element.reject]
 
 
 def _russian_words_for(prefixes: set[str]) -> set[str]:

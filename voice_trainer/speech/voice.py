@@ -5,6 +5,10 @@ Rendering the next sentence overlaps playing the current one, so the customer st
 one sentence's render time, not the whole line's. `say_async` runs all of it off the caller's thread,
 so the microphone loop keeps listening (and can call `stop()` on barge-in). The speaker is anything
 with `play(chunk, stop)`: the headset (audio/streams.py) or replay's virtual device.
+
+`render_ahead` renders the first sentence of a line he may be about to say (a reply previewed while
+the trainee pauses) and plays nothing. Only `say_async` plays, and it uses the ready audio only when
+its line starts with exactly that sentence at exactly that prosody; anything else is dropped unheard.
 """
 
 from __future__ import annotations
@@ -120,7 +124,8 @@ class LinePlayed:
     end_ms: float
     interrupted: bool
     requested_ms: float  # when the line was handed to the voice
-    synthesis_ms: float  # rendering its first sentence (wall time)
+    synthesis_ms: float  # rendering its first sentence (wall time; only the wait when it was rendered ahead)
+    rendered_ahead: bool = False  # its first sentence had been rendered before the line was said
 
 
 class SpeechHandle:
@@ -139,6 +144,7 @@ class SpeechHandle:
 
 
 _DONE = object()
+_AHEAD_KEPT = 2  # lines rendered ahead and not yet said; older previews are dropped
 
 
 class CustomerVoice:
@@ -163,6 +169,8 @@ class CustomerVoice:
         self._active: set[threading.Event] = set()  # stop events of lines accepted and not finished
         self._active_lock = threading.Lock()
         self._one_at_a_time = threading.Lock()
+        self._ahead: dict[tuple[str, Prosody], Future] = {}  # first sentences rendered ahead, newest last
+        self._ahead_lock = threading.Lock()
 
     @property
     def speaking(self) -> bool:
@@ -174,6 +182,41 @@ class CustomerVoice:
         with self._active_lock:
             for line_stop in self._active:
                 line_stop.set()
+
+    def render_ahead(self, text: str, anger: float) -> None:
+        """Render the first sentence of a line he may say next, in the background. Nothing is played."""
+        sentences = split_sentences(text)
+        if not sentences:
+            return
+        key = (sentences[0], prosody_for(anger))
+        with self._ahead_lock:
+            if key in self._ahead:
+                return
+            while len(self._ahead) >= _AHEAD_KEPT:
+                self._ahead.pop(next(iter(self._ahead)))
+            rendered: Future = Future()
+            self._ahead[key] = rendered
+
+        def run() -> None:
+            try:
+                rendered.set_result(self.synth.render(*key))
+            except BaseException as err:  # the line will be rendered again when said
+                rendered.set_exception(err)
+
+        threading.Thread(target=run, name="customer-render-ahead", daemon=True).start()
+
+    def _rendered_ahead(self, sentence: str, prosody: Prosody) -> AudioChunk | None:
+        """The audio rendered ahead for exactly this sentence and prosody (waiting for it if still
+        rendering); every other line rendered ahead is dropped: he is saying something now."""
+        with self._ahead_lock:
+            rendered = self._ahead.pop((sentence, prosody), None)
+            self._ahead.clear()
+        if rendered is None:
+            return None
+        try:
+            return rendered.result()
+        except Exception:  # noqa: BLE001 - render it the usual way, which reports a real failure
+            return None
 
     def say_async(self, text: str, anger: float, turn: int) -> SpeechHandle:
         """Speak on a background thread; the caller keeps going."""
@@ -199,8 +242,9 @@ class CustomerVoice:
     def _say(self, text: str, anger: float, turn: int, line_stop: threading.Event, requested_ms: float) -> LinePlayed:
         try:
             with self._one_at_a_time:
-                played, synthesis_ms = self._speak(split_sentences(text), prosody_for(anger), line_stop)
-                line = LinePlayed(turn, played.start_ms, played.end_ms, played.interrupted, requested_ms, synthesis_ms)
+                played, synthesis_ms, ahead = self._speak(split_sentences(text), prosody_for(anger), line_stop)
+                line = LinePlayed(turn, played.start_ms, played.end_ms, played.interrupted, requested_ms, synthesis_ms,
+                                  ahead)
                 if self.on_played is not None:
                     self.on_played(line)
             return line
@@ -208,9 +252,11 @@ class CustomerVoice:
             with self._active_lock:
                 self._active.discard(line_stop)
 
-    def _speak(self, sentences: list[str], prosody: Prosody, stop: threading.Event) -> tuple[PlaybackResult, float]:
+    def _speak(self, sentences: list[str], prosody: Prosody,
+               stop: threading.Event) -> tuple[PlaybackResult, float, bool]:
         rendered: queue.Queue = queue.Queue(maxsize=2)
         first_render_ms: list[float] = []
+        ahead: list[bool] = []
 
         def render_all() -> None:
             try:
@@ -218,7 +264,11 @@ class CustomerVoice:
                     if stop.is_set():
                         break
                     t0 = time.perf_counter()
-                    audio = self.synth.render(sentence, prosody)
+                    audio = self._rendered_ahead(sentence, prosody) if not first_render_ms else None
+                    if not first_render_ms:
+                        ahead.append(audio is not None)
+                    if audio is None:
+                        audio = self.synth.render(sentence, prosody)
                     if not first_render_ms:
                         first_render_ms.append((time.perf_counter() - t0) * 1000)
                     rendered.put(audio)
@@ -255,7 +305,7 @@ class CustomerVoice:
         if end_ms is None:
             end_ms = self.clock.now_ms()
         result = PlaybackResult(start_ms if start_ms is not None else end_ms, end_ms, interrupted)
-        return result, round(first_render_ms[0], 1) if first_render_ms else 0.0
+        return result, round(first_render_ms[0], 1) if first_render_ms else 0.0, bool(ahead and ahead[0])
 
 
 def _drain(items: queue.Queue) -> None:

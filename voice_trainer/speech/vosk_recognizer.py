@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import vosk
 
@@ -33,24 +37,56 @@ VOSK_LOG_LEVEL = -3
 class VoskModel(vosk.Model):
     """A vosk.Model that remembers its folder (vosk's own does not): the rate and grammar rule live there."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, load_from: Path | None = None):
         self.path = Path(path)
-        super().__init__(str(path))
+        super().__init__(str(load_from or path))
 
 
-def load_model(path: Path) -> vosk.Model:
+def load_model(path: Path, *, max_active: int | None = None) -> vosk.Model:
+    """The model at `path`; `max_active` narrows its decoder search (only ever narrows it)."""
     path = Path(path)
     problem = model_problem(path)
     if problem is None:
         vosk.SetLogLevel(VOSK_LOG_LEVEL)
         try:
-            return VoskModel(path)
+            with _narrowed(path, max_active) as load_from:
+                return VoskModel(path, load_from=load_from)
         except Exception as err:  # vosk raises bare Exception("Failed to create a model")
             problem = f"vosk could not load it: {err}"
     raise ModelError(
         f"{path}: not a usable Vosk model ({problem}); "
         "reinstall it with `voice-trainer models install LANG` or point --model at a model folder"
     )
+
+
+@contextmanager
+def _narrowed(path: Path, max_active: int | None) -> Iterator[Path]:
+    """The model folder as vosk should load it: with a narrower --max-active, a temporary view of it
+    (links to every part, its own conf/model.conf), removed once loaded since vosk reads everything at
+    load. The installed model is never written to (it may be read-only or shared)."""
+    conf = path / "conf" / "model.conf"
+    try:
+        text = conf.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = None
+    found = re.search(r"^--max-active=(\d+)\s*$", text or "", re.MULTILINE)
+    if max_active is None or found is None or int(found.group(1)) <= max_active:
+        yield path
+        return
+    view = Path(tempfile.mkdtemp(prefix="vt-model-"))
+    try:
+        for part in path.iterdir():
+            if part.name != "conf":
+                (view / part.name).symlink_to(part.resolve())
+        (view / "conf").mkdir()
+        for part in conf.parent.iterdir():
+            if part.name != "model.conf":
+                (view / "conf" / part.name).symlink_to(part.resolve())
+        (view / "conf" / "model.conf").write_text(
+            text[: found.start()] + f"--max-active={max_active}" + text[found.end():], encoding="utf-8")
+        yield view
+    finally:
+        shutil.rmtree(view, ignore_errors=True)
 
 
 def model_rate_hz(model_dir: Path | None) -> int:
@@ -90,10 +126,16 @@ class VoskRecognizer:
 
     Word times are on the session timeline: the turn's first chunk's `timestamp_ms`, or when
     chunks carry none, `offset_ms` plus the duration of everything fed before.
+
+    `partials=False`: `accept` returns only the words of utterances vosk has closed, never asking for a
+    partial result. A recognizer that only makes the record (the full transcript beside a faster live
+    pass) has no use for them.
     """
 
-    def __init__(self, model: vosk.Model, *, grammar: list[str] | None = None, offset_ms: float = 0.0):
+    def __init__(self, model: vosk.Model, *, grammar: list[str] | None = None, offset_ms: float = 0.0,
+                 partials: bool = True):
         self._model = model
+        self.partials = partials
         model_dir = getattr(model, "path", None)
         self.rate_hz = model_rate_hz(model_dir)
         self.grammar_json = grammar_json(grammar) if grammar and grammar_supported(model_dir) else None
@@ -106,7 +148,7 @@ class VoskRecognizer:
         if self._turn_origin_ms is None:
             self._turn_origin_ms = chunk.timestamp_ms if chunk.timestamp_ms is not None else self._next_ms
         self._next_ms = (chunk.timestamp_ms if chunk.timestamp_ms is not None else self._next_ms) + chunk.duration_ms
-        if self._feed(self._resampler_for(chunk).convert(chunk).audio):
+        if self._feed(self._resampler_for(chunk).convert(chunk).audio) or not self.partials:
             return _text(self._closed_words)
         partial = json.loads(self._decoder().PartialResult()).get("partial", "")
         return " ".join(t for t in (_text(self._closed_words), _clean(partial)) if t)
@@ -140,19 +182,20 @@ class VoskRecognizer:
             self._feed(self._resampler.convert(_empty_like(self._resampler), last=True).audio)
             self._resampler = None
 
-    def close_utterance(self) -> None:
-        """Finalize what was said so far, keeping the turn open (a pause that may end it).
+    def close_utterance(self) -> str:
+        """Finalize what was said so far, keeping the turn open (a pause that may end it); returns the
+        turn's text so far, final.
 
         FinalResult is the slow step at the end of a turn; doing it during the trailing silence
         takes it off the reply latency. If the trainee goes on, the next words start a new utterance
         whose times are anchored at its own first chunk.
         """
-        if not self._fed_since_close:
-            return
-        self._closed_words += self._words(self._decoder().FinalResult())
-        self._kaldi = None
-        self._turn_origin_ms = None
-        self._fed_since_close = False
+        if self._fed_since_close:
+            self._closed_words += self._words(self._decoder().FinalResult())
+            self._kaldi = None
+            self._turn_origin_ms = None
+            self._fed_since_close = False
+        return _text(self._closed_words)
 
     def _decoder(self) -> vosk.KaldiRecognizer:
         # Made when audio arrives, not when the last turn ends: with a grammar, making one takes
@@ -182,9 +225,9 @@ class VoskRecognizer:
                 raise ModelError(
                     f"vosk could not start a recognizer ({err}); check the model with `voice-trainer models list`"
                 ) from None
+        # Word times and confidences in final results only: partial results are read for their text,
+        # and words in them would cost an alignment on every partial.
         kaldi.SetWords(True)
-        if hasattr(kaldi, "SetPartialWords"):
-            kaldi.SetPartialWords(True)
         return kaldi
 
     def _words(self, result_json: str) -> list[Word]:

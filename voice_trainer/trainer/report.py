@@ -35,6 +35,7 @@ LABELS = {
         "penalties": "Ошибки поведения", "corrected": "исправлено тренером", "rescored": "Пересчитано",
         "before": "было", "no_recording": "Записи нет (текстовый режим).", "interrupted": "прервана",
         "turn": "Реплика", "opening": "Начало звонка", "times": "раз", "nothing": "—",
+        "live_heard": "клиент услышал (быстрое распознавание)", "full_means": "по полной записи",
     },
     "en": {
         "title": "Call review", "trainee": "Trainee", "date": "Date", "scenario": "Scenario", "lang": "Language",
@@ -45,6 +46,7 @@ LABELS = {
         "penalties": "Conduct mistakes", "corrected": "corrected by a trainer", "rescored": "Re-scored",
         "before": "was", "no_recording": "No recording (text mode).", "interrupted": "interrupted",
         "turn": "Turn", "opening": "Call opening", "times": "times", "nothing": "—",
+        "live_heard": "the customer heard (live recognition)", "full_means": "the full transcript means",
     },
 }
 
@@ -100,6 +102,7 @@ def review_data(folder: "Path | SessionFolder | StoredSession") -> dict[str, Any
             "barge_in": t.barge_in,
             "reply_latency_ms": _whole_ms(t.reply_latency_ms),
             "response_gap_ms": _whole_ms(t.response_gap_ms),
+            "passes": _passes(t),
         })
     return {
         "session_id": started.session_id or folder.id,
@@ -234,6 +237,8 @@ def render_markdown(data: dict[str, Any]) -> str:
         lines.append(f"**{w['you']}:** {said}")
         lines.append("")
         lines.append(f"- {w['moves']}: {', '.join(t['moves']) or w['nothing']}")
+        if t.get("passes"):
+            lines.append(f"- {_passes_text(t, w)}")
         timing = _timings_text(t, w)
         if timing:
             lines.append(f"- {timing}")
@@ -419,7 +424,8 @@ def _turn_html(t: dict[str, Any], w: dict[str, str], playable: bool) -> str:
         f'<div class="turn" id="turn-{t["turn"]}" data-turn="{t["turn"]}">',
         f'<div>{button}<b>{e(w["you"])}:</b> <span class="utterance">{said}</span></div>',
         f'<div class="meta moves">{e(w["moves"])}: {moves} · {e(w["anger"])}: {t["anger"]:g}'
-        + (f" · {e(timing)}" if timing else "") + "</div></div>",
+        + (f" · {e(timing)}" if timing else "") + "</div>"
+        + (f'<div class="meta passes">{e(_passes_text(t, w))}</div>' if t.get("passes") else "") + "</div>",
     ]
     if t["customer"]:
         parts.append(f'<div class="customer"><b>{e(w["customer"])}:</b> {e(t["customer"])}</div>')
@@ -437,3 +443,19 @@ def _words_html(t: dict[str, Any]) -> str:
             f"{escape(word['text'])}</span>"
         )
     return " ".join(spans)
+
+
+# --- two recognition passes (voice turns): shown only where they disagree on moves ---------------------
+
+
+def _passes(t) -> dict[str, Any] | None:
+    """The live words the customer answered and the moves of the full transcript, when they differ."""
+    if not t.passes_disagree:
+        return None
+    return {"live": t.live_text or "", "full_moves": list(t.full_moves or ())}
+
+
+def _passes_text(t: dict[str, Any], w: dict[str, str]) -> str:
+    p = t["passes"]
+    return (f"{w['live_heard']}: «{p['live']}» → {', '.join(t['moves']) or w['nothing']}; "
+            f"{w['full_means']}: {', '.join(p['full_moves']) or w['nothing']}")
