@@ -187,3 +187,27 @@ def test_condescension_is_rude_and_self_deprecation_is_not(lang, text, move):
     assert move in result.moves
     if move != "rude":
         assert "rude" not in result.moves
+
+
+@pytest.mark.parametrize(
+    "lang,text,move,absent",
+    [
+        ("ru", "там у нас колодец подтопило вот и обрывы", "explain_outage", None),
+        ("ru", "ну-ну рассказывайте", "mock", None),
+        ("ru", "извините а с какого дня это у вас", "ask_since_when", None),
+        ("ru", "с какого числа вы пользуетесь нашими услугами", "ask_connect_date", "ask_since_when"),
+        ("en", "uh huh go on tell me more", "mock", None),
+        ("en", "alright talk soon", "end_call", None),
+        ("en", "i also had no drops for five months", None, "confirm_no_drops"),
+        ("en", "so in all that time not one drop is that right", "confirm_no_drops", None),
+    ],
+)
+def test_blind_batch_six_gaps_stay_closed(lang, text, move, absent):
+    from voice_trainer.dialogue.understanding import MoveClassifier
+    from voice_trainer.scenario.loader import load
+
+    moves = MoveClassifier(load("razryv", lang).data.moves, lang).classify(text).moves
+    if move:
+        assert move in moves
+    if absent:
+        assert absent not in moves
