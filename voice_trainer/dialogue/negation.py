@@ -146,7 +146,8 @@ _EN = _frames({
         "we are not going|gonna to", "i|we won't|wont|refuse", "i|we will not",
     ],
     BEFORE: [
-        "aside", "isn't|isnt|not what matters|counts", "is not what matters|counts", "doesn't|doesnt matter", "does not matter", "is irrelevant", "isn't|isnt the point",
+        "aside", "isn't|isnt|not what matters|counts", "is not what matters|counts", "doesn't|doesnt matter",
+        "does not matter", "is irrelevant", "isn't|isnt the point",
         "is not the point", "beside the point", "not important",
         "has|have|had nothing to do with it|this|that|anything",
     ],

@@ -54,7 +54,8 @@ def progress(library: Library, trainee: str) -> Progress:
     # A name matches in any case and with spaces around it trimmed, as on the review site ("anna" is "Anna").
     wanted = trainee.strip().casefold()
     names = [n for n in library.trainees() if n.strip().casefold() == wanted] or [trainee]
-    found = sorted((s for n in names for s in library.list(trainee=n)), key=lambda s: (utc_of(s.started_at), s.session_id))
+    found = sorted((s for n in names for s in library.list(trainee=n)),
+                   key=lambda s: (utc_of(s.started_at), s.session_id))
     sessions = tuple(s for s in found if s.outcome != UNFINISHED and s.score is not None)
     if not sessions:
         known = ", ".join(library.trainees()) or "none yet"

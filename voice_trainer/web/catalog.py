@@ -163,11 +163,8 @@ class Catalog:
         if not viewer.may_see(trainee):
             raise Forbidden("this is another trainee's progress")
         self._sync()
-        names = self.library.trainees()
-        if trainee not in names:  # /progress/anna for sessions recorded as "Anna"
-            trainee = next((n for n in names if n.casefold() == trainee.casefold()), trainee)
         try:
-            return progress(self.library, trainee)
+            return progress(self.library, trainee)  # finds "Anna"'s sessions for /progress/anna
         except SessionError:
             raise NotFound("no scored sessions for this trainee") from None
 
