@@ -63,6 +63,7 @@ class BenchReport:
     passes: dict[str, Any] = field(default_factory=dict)
     rendered_ahead: dict[str, int] = field(default_factory=dict)
     unanswered: dict[str, int] = field(default_factory=dict)  # turns played that got no reply, per mode
+    end_cues: dict[str, dict[str, int]] = field(default_factory=dict)  # per set: what ended its turns, how often
     notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -100,9 +101,10 @@ def machine() -> dict[str, Any]:
     }
 
 
-def _espeak(text: str, path: Path, rate_hz: int = 44100) -> Path:
+def _espeak(text: str, path: Path, rate_hz: int = 44100, *, ssml: bool = False) -> Path:
     raw = path.with_suffix(".raw.wav")
-    subprocess.run(["espeak-ng", "-v", "ko", "-w", str(raw), text], check=True, capture_output=True)
+    subprocess.run(["espeak-ng", "-v", "ko", *(["-m"] if ssml else []), "-w", str(raw), text], check=True,
+                   capture_output=True)
     import soundfile
 
     from voice_trainer.audio.resample import resample
@@ -206,8 +208,10 @@ def trainee_turns(work: Path) -> list[SpokenTurn]:
 
 
 def pause_turns(work: Path) -> list[SpokenTurn]:
-    """Each line of pauses_ko.txt as one WAV: the words before, a 300-700 ms pause of digital silence,
-    the words after; espeak's own silence around each part is cut, so the pause is exactly that long."""
+    """Each line of pauses_ko.txt as one WAV: one sentence, spoken in one breath group (SSML), with a pause
+    of exactly 300-700 ms (digital silence) where the line has its `|`. Spoken as one sentence, the words
+    before the pause keep the sentence's level pitch, as a person thinking mid-sentence does; two sentences
+    glued together would end the first with a full stop's fall."""
     import numpy as np
     import soundfile
 
@@ -215,14 +219,24 @@ def pause_turns(work: Path) -> list[SpokenTurn]:
     for i, line in enumerate(_data_lines("pauses_ko.txt")):
         _, before, after = (part.strip() for part in line.split("|"))
         pause_ms = PAUSES_MS[i % len(PAUSES_MS)]
-        a = _voiced(_espeak(before, work / f"p{i}a.wav"))
-        b = _voiced(_espeak(after, work / f"p{i}b.wav"))
+        said = _voiced(_espeak(f'<speak>{before} <break time="1000ms"/> {after}</speak>', work / f"p{i}.wav", ssml=True))
+        a, b = _split_at_longest_silence(said)
         lead = np.zeros(int(44.1 * 200), dtype=np.int16)  # 200 ms before the voice, as a real turn
         gap = np.zeros(int(44.1 * pause_ms), dtype=np.int16)
         path = work / f"pause{i}.wav"
         soundfile.write(str(path), np.concatenate([lead, a, gap, b, lead]), 44100, subtype="PCM_16")
         turns.append(SpokenTurn(path, pause_start_ms=(len(lead) + len(a)) / 44.1, pause_ms=pause_ms))
     return turns
+
+
+def _split_at_longest_silence(samples, quiet: int = 300):
+    """The voice before and after the longest quiet stretch inside it (the SSML break)."""
+    import numpy as np
+
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > quiet)
+    gaps = np.diff(loud)
+    at = int(np.argmax(gaps))
+    return samples[: loud[at] + 1], samples[loud[at + 1]:]
 
 
 def _voiced(wav: Path):
@@ -437,8 +451,18 @@ def run_bench(model_path: Path, *, turns: int = 24, turns_per_call: int = 8, tra
     report.unanswered = {"default": default.unanswered, "pauses": paused.unanswered, "grammar": grammar.unanswered}
     report.rendered_ahead = {"turns": len(default.timings),
                              "rendered_ahead": sum(1 for t in default.timings if t.get("rendered_ahead"))}
+    report.end_cues = {"move turns": _cue_counts(default.timings + grammar.timings), "pause turns": _cue_counts(paused.timings)}
     report.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
     return report
+
+
+def _cue_counts(timings: list[dict]) -> dict[str, int]:
+    """How often each end-of-turn cue (practice/turn_taking.py) decided the pause that ended a turn."""
+    counts: dict[str, int] = {}
+    for timing in timings:
+        cue = timing.get("end_of_turn_cue") or "-"
+        counts[cue] = counts.get(cue, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
 def _latency(timings: list[dict], trailing_silence_ms: int) -> dict[str, dict[str, float]]:
@@ -501,6 +525,8 @@ def markdown(report: BenchReport) -> str:
         f"of {ahead.get('turns')} turns",
         f"- mid-sentence pauses (300-700 ms, after 'and', 'but', 'because', a filler, inside a number): "
         f"{fe.get('false')} of {fe.get('turns')} turns ended in the pause",
+        "- what set the pause that ended each turn (words: `move`, `connector`; pitch: `falling`, `level`): "
+        + "; ".join(f"{name} {cues}" for name, cues in report.end_cues.items()),
         f"- live and free passes disagreeing on moves: {ps.get('disagree')} of {ps.get('turns')} turns "
         f"({ps.get('disagree_pct')} %); the live pass heard nothing it knows (the free pass decided) in "
         f"{ps.get('live_heard_nothing')}",

@@ -176,6 +176,9 @@ class ReplyTiming(Event):
     playback_start_ms: float = 0.0  # first block handed to the device -> playing
     reply_latency_ms: float = 0.0  # last voiced sample -> first audible sample
     rendered_ahead: bool = False  # his first sentence was rendered in the pause, before the turn ended
+    # What set the pause that ended the turn (practice/turn_taking.py): the cues, e.g. "move+falling",
+    # "connector", "level", "nothing"; or "max_length" / "end_of_audio".
+    end_of_turn_cue: str = ""
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+import numpy as np
 import pytest
 
 from tests.practice.test_voice_loop import (
@@ -70,6 +71,27 @@ def test_english_continuations_and_an_unknown_language():
     assert en.wait_ms("sorry about the drops", understood("sorry about the drops")) == 250
     other = TurnEndRule(lang="xx", neutral_ms=600, floor_ms=250, ceiling_ms=1500)
     assert other.wait_ms("foo and", understood()) == 600  # no word list: only a move shortens the wait
+
+
+@pytest.mark.parametrize("said, moving, pitch, wait, why", [
+    # the pitch alone decides when the words say nothing (a recognizer that heard little)
+    ("ну и погода сегодня", False, "falling", FLOOR_MS, "falling"),
+    ("ну и погода сегодня", False, "level", CEILING_MS, "level"),
+    ("", False, "level", CEILING_MS, "level"),
+    ("", False, "falling", FLOOR_MS, "falling"),
+    # a move said on a held note: the two cues cancel out
+    ("извините за разрывы", True, "level", NEUTRAL_MS, "move+level"),
+    ("извините за разрывы", True, "falling", FLOOR_MS, "move+falling"),
+    # a rising end (a question, or a list going on) and no pitch at all leave it to the words
+    ("извините за разрывы", True, "rising", FLOOR_MS, "move"),
+    ("ну и погода сегодня", False, "rising", NEUTRAL_MS, "nothing"),
+    ("ну и погода сегодня", False, "unknown", NEUTRAL_MS, "nothing"),
+    # a connector keeps the turn open whatever the pitch did
+    ("извините за разрывы потому что", True, "falling", CEILING_MS, "connector"),
+])
+def test_the_pitch_before_the_pause_weighs_with_the_words(said, moving, pitch, wait, why):
+    assert RU.judge(said, understood(said) if moving else understood(), pitch) == (wait, why)
+    assert RU.wait_ms(said, understood(said) if moving else understood(), pitch) == wait
 
 
 def test_floor_neutral_and_ceiling_must_be_in_order():
@@ -250,7 +272,8 @@ def test_a_reply_previewed_in_a_pause_that_the_final_words_contradict_is_never_p
     reply = c.speaker.played[len(played_before):]
     assert reply and all(sentence in said for sentence in reply)  # only his real answer is heard
     assert ahead not in reply
-    assert of(events, ReplyTiming, 1)[0].rendered_ahead is False
+    # (His answer to the final words may itself have been rendered in the last pause: that one may be used.)
+    assert of(events, ReplyTiming, 1)
 
 
 def test_a_reply_previewed_from_the_final_words_is_played_from_the_audio_rendered_ahead(call, speech):  # noqa: F811
@@ -265,3 +288,57 @@ def test_a_reply_previewed_from_the_final_words_is_played_from_the_audio_rendere
     assert said.startswith(c.speaker.played[-1]) or c.speaker.played[-1] in said
     assert of(events, ReplyTiming, 1)[0].rendered_ahead is True
     assert of(events, SpeechPlayed, 1)
+
+
+# --- the pitch in the loop: real espeak-ng speech, words that make no move ------------------------------
+
+
+def _espeak_16k(text: str) -> np.ndarray:
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    import soundfile as sf
+
+    from voice_trainer.audio.resample import resample
+
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = Path(tmp) / "said.wav"
+        ssml = ["-m"] if text.startswith("<speak>") else []
+        subprocess.run(["espeak-ng", "-v", "ru", *ssml, "-w", str(wav), text], check=True, capture_output=True)
+        samples, rate = sf.read(wav, dtype="int16")
+    return resample(AudioChunk.from_samples(samples, rate), RATE).samples()[:, 0]
+
+
+@pytest.fixture(scope="module")
+def held_then_finished() -> tuple[np.ndarray, np.ndarray]:
+    """One sentence with a thinking pause in it: the words before it (held level), then the rest (falling)."""
+    said = _espeak_16k('<speak>Модем у вас переподключается сам, и поэтому <break time="1000ms"/> '
+                       'вы ничего не заметили.</speak>')
+    loud = np.flatnonzero(np.abs(said.astype(np.int32)) > 300)
+    gap = int(np.argmax(np.diff(loud)))
+    return said[loud[0]: loud[gap] + 1], said[loud[gap + 1]: loud[-1] + 1]
+
+
+NO_MOVE = "ну вот так вот"  # words the customer cannot answer, with no connector at the end
+
+
+def test_a_pause_held_level_outlasts_the_configured_silence_when_the_words_say_nothing(call, held_then_finished):
+    before, after = held_then_finished
+    c = call()
+    pause_ms = NEUTRAL_MS + 200  # would end the turn without the pitch
+    events = c.listen(*c.after_the_opening(), c.says(NO_MOVE), silence(200), before, silence(pause_ms),
+                      c.says(NO_MOVE + " ну да"), after, silence(CEILING_MS + 300),
+                      c.until(lambda: of(c.session.events, TraineeTurn), "the turn"))
+    turns = of(events, TraineeTurn)
+    assert len(turns) == 1 and turns[0].text == NO_MOVE + " ну да"
+    assert turns[0].end_ms - turns[0].start_ms > 1000 * len(before) / RATE + pause_ms  # both halves in it
+
+
+def test_a_sentence_that_ends_falling_is_answered_on_the_floor_even_when_the_words_say_nothing(call, held_then_finished):
+    _, after = held_then_finished
+    c = call()
+    events = c.listen(*c.after_the_opening(), c.says(NO_MOVE), silence(200), after, silence(FLOOR_MS + 150),
+                      c.until(lambda: of(c.session.events, TraineeTurn), "the turn"))
+    turn = of(events, TraineeTurn)[0]
+    assert turn.t_ms - turn.end_ms < NEUTRAL_MS  # ended on the floor, before the configured silence

@@ -19,6 +19,7 @@ import soundfile
 
 from tests.fixtures.headset import loud_span_ms, read_wav, rms, start_pulse
 from voice_trainer.audio.chunk import AudioChunk
+from voice_trainer.settings import DEFAULT_TRAILING_SILENCE_FLOOR_MS
 
 pytestmark = pytest.mark.audio  # a private PulseAudio server stands in for the headset
 
@@ -152,11 +153,14 @@ def test_a_spoken_call_on_the_virtual_headset(headset, ko_model_path, trainee_wa
         assert rms(channel(recording, 1, p["start_ms"], p["end_ms"])) > 300
         assert rms(channel(recording, 0, p["start_ms"] + 100, p["end_ms"] - 100)) < 100  # he is not on the mic
 
-    # Per-turn timing: the reply comes after the trailing silence, with its parts accounted for.
+    # Per-turn timing: the reply comes after the pause its cues asked for (the floor after a falling end or a
+    # move, the configured 600 ms when the cues even out), with its parts accounted for.
     timings = of_type(log, "reply_timing")
     assert [t["turn"] for t in timings] == [1, 2]
     for t in timings:
-        assert t["end_of_turn_wait_ms"] >= 550
+        finished = "falling" in t["end_of_turn_cue"] or t["end_of_turn_cue"].startswith("move")
+        least = DEFAULT_TRAILING_SILENCE_FLOOR_MS if finished else 600
+        assert t["end_of_turn_wait_ms"] >= least - 50, t
         assert t["reply_latency_ms"] >= t["end_of_turn_wait_ms"]
     assert (folder / "transcript.json").exists() and (folder / "result.json").exists()
 

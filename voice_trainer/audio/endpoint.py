@@ -24,6 +24,7 @@ import numpy as np
 import webrtcvad
 
 from voice_trainer.audio.chunk import AudioChunk
+from voice_trainer.audio.prosody import UNKNOWN, PhraseEnd, PitchTrack
 from voice_trainer.audio.resample import StreamResampler
 
 # The rationale for the default lives beside the setting (settings.py); one number, one place.
@@ -123,6 +124,7 @@ class EndOfTurnDetector:
         self._start_ms = 0.0
         self._last_voiced_end_ms = 0.0
         self._silence_ms = 0.0
+        self._pitch: PitchTrack | None = None
 
     @property
     def speaking(self) -> bool:
@@ -132,6 +134,12 @@ class EndOfTurnDetector:
     def silence_ms(self) -> float:
         """Inside a turn: how long since the last voiced frame (0 while the trainee is talking)."""
         return self._silence_ms if self._speaking else 0.0
+
+    def phrase_end(self) -> PhraseEnd:
+        """Inside a turn: how the speech before the current pause ends, by its pitch (audio/prosody.py)."""
+        if not self._speaking or self._pitch is None:
+            return UNKNOWN
+        return self._pitch.phrase_end(self._last_voiced_end_ms)
 
     def feed(self, chunk: AudioChunk) -> list[TurnSignal]:
         signals: list[TurnSignal] = []
@@ -202,8 +210,10 @@ class EndOfTurnDetector:
         self._start_ms = start_ms
         self._last_voiced_end_ms = last_voiced_end_ms
         signals.append(SpeechStarted(start_ms))
+        self._pitch = PitchTrack(self.rate_hz)
         for f in [*self._preroll, *self._candidate]:
             signals.append(SpeechAudio(self._chunk(f)))
+            self._pitch.add(f.audio, f.end_ms, f.voiced)
         self._preroll.clear()
         self._candidate = []
 
@@ -214,6 +224,8 @@ class EndOfTurnDetector:
             self._step(frame, signals)
             return
         signals.append(SpeechAudio(self._chunk(frame)))
+        if self._pitch is not None:
+            self._pitch.add(frame.audio, frame.end_ms, frame.voiced)
         if frame.voiced:
             self._last_voiced_end_ms = self._voice_end_ms(frame)
         self._silence_ms = frame.end_ms - self._last_voiced_end_ms

@@ -3,11 +3,19 @@
 People hand the turn over ~200 ms after a finished phrase (Stivers et al. 2009), but pause far longer
 mid-thought: after "и", "но", "потому что", "and", "because", on "э-э", "um", or between the digits of
 a number being recalled. One fixed trailing silence is either too slow after a finished phrase or cuts
-the trainee off mid-sentence. So the wait follows the words heard so far:
+the trainee off mid-sentence. So the wait follows two cues: the words heard so far, and how the voice
+ended before the pause (its pitch, audio/prosody.py: fallen to the speaker's low, or held level).
 
-    ends on a conjunction, a preposition, a filler or a number  -> ceiling_ms (still talking)
-    makes a complete move and ends like a finished phrase       -> floor_ms   (answer now)
-    anything else (nothing understood, nothing heard yet)        -> neutral_ms (the configured silence)
+    ends on a conjunction, a preposition, a filler or a number      -> ceiling_ms (still talking)
+    otherwise one point for "finished" each: the words make a complete move; the pitch fell;
+    one point against: the pitch was held level
+        more for than against                                       -> floor_ms   (answer now)
+        more against                                                -> ceiling_ms (still talking)
+        even (nothing understood, no pitch to read, or a move said on a held note) -> neutral_ms
+
+The pitch matters most where the words are thin: a recognizer that hears little (a small model, a noisy
+line) still lets a finished sentence be answered at once, and a held note keeps a pause open when the
+connector before it was not heard.
 
 The word lists are language knowledge, the same for every scenario (ru, en; ko for the benchmark,
 whose only installable model is Korean). An unknown language has no continuation words: a complete
@@ -105,15 +113,29 @@ class TurnEndRule:
                 f"{self.floor_ms} / {self.neutral_ms} / {self.ceiling_ms} ms"
             )
 
-    def wait_ms(self, text: str, complete_move: Callable[[str], bool]) -> int:
+    def wait_ms(self, text: str, complete_move: Callable[[str], bool], phrase_end: str = "unknown") -> int:
         """How long a pause after `text` must last to end the turn. `complete_move(text)` says whether the
-        words make a move the customer can answer; it is only asked when the words end like a phrase."""
+        words make a move the customer can answer; `phrase_end` is how the voice ended (prosody.PhraseEnd's
+        kind: falling, rising, level, unknown)."""
+        return self.judge(text, complete_move, phrase_end)[0]
+
+    def judge(self, text: str, complete_move: Callable[[str], bool], phrase_end: str = "unknown") -> tuple[int, str]:
+        """(the wait in ms, why: the cues that decided it, e.g. "move+falling", "connector", "level")."""
         words = text.lower().replace("ё", "е").split()
-        if not words:
-            return self.neutral_ms
-        if self.still_talking(words[-1]):
-            return self.ceiling_ms
-        return self.floor_ms if complete_move(text) else self.neutral_ms
+        if words and self.still_talking(words[-1]):
+            return self.ceiling_ms, "connector"
+        cues = []
+        if words and complete_move(text):
+            cues.append("move")
+        if phrase_end in ("falling", "level"):
+            cues.append(phrase_end)
+        score = ("move" in cues) + ("falling" in cues) - ("level" in cues)
+        why = "+".join(cues) or "nothing"
+        if score > 0:
+            return self.floor_ms, why
+        if score < 0:
+            return self.ceiling_ms, why
+        return self.neutral_ms, why
 
     def still_talking(self, last_word: str) -> bool:
         """The phrase cannot end on this word: a conjunction, preposition, filler or a number."""

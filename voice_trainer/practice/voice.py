@@ -77,6 +77,7 @@ class _TurnTiming:
     end_ms: float
     end_of_turn_wait_ms: float
     recognition_ms: float
+    end_of_turn_cue: str = ""
     turn_logged_ms: float | None = None  # the TraineeTurn's t_ms
     reply_logged_ms: float | None = None  # the customer's first line's t_ms: understanding + reaction done
 
@@ -204,6 +205,7 @@ class VoiceLoop:
         self._finalized_early = False
         self._in_pause = False
         self._judged: str | None = None  # the words the current pause was judged on
+        self._why = ""  # the cues that set the current pause's wait (turn_taking.TurnEndRule.judge)
         self._turn_audio: list[AudioChunk] = []  # for a full pass that only hears turns the live one missed
         self.detector.trailing_silence_ms = self._neutral_ms
 
@@ -263,6 +265,7 @@ class VoiceLoop:
     def _talking_again(self) -> None:
         self._in_pause = False
         self._judged = None
+        self._why = ""
         self.detector.trailing_silence_ms = self._neutral_ms
         if self.preview is not None:
             self.preview.prepare()
@@ -274,7 +277,9 @@ class VoiceLoop:
             return
         self._judged = heard
         if self.turn_end is not None:
-            self.detector.trailing_silence_ms = self.turn_end.wait_ms(heard, self._makes_a_move)
+            # The pitch is read from the voice before the pause: the same for the whole pause.
+            phrase_end = self.detector.phrase_end().kind
+            self.detector.trailing_silence_ms, self._why = self.turn_end.judge(heard, self._makes_a_move, phrase_end)
         if self.preview is not None and heard.strip() and self.customer is not None:
             line = self.preview.reply_to(heard)
             if line is not None:
@@ -298,7 +303,7 @@ class VoiceLoop:
             with self._timings_lock:
                 self._timings[turn] = _TurnTiming(
                     end_ms=ended.end_ms, end_of_turn_wait_ms=round(fired_ms - ended.end_ms, 1),
-                    recognition_ms=round(recognition_ms, 1),
+                    recognition_ms=round(recognition_ms, 1), end_of_turn_cue=self._why if ended.reason == "silence" else ended.reason,
                 )
         reaction = self.session.trainee_says(
             heard.text, heard.words, start_ms=ended.start_ms, end_ms=ended.end_ms, source="voice"
@@ -370,5 +375,6 @@ class VoiceLoop:
                 playback_start_ms=round(max(0.0, played.start_ms - requested_ms - synthesis_ms), 1),
                 reply_latency_ms=reply_latency_ms(timing.end_ms, played.start_ms),
                 rendered_ahead=bool(line is not None and line.rendered_ahead),
+                end_of_turn_cue=timing.end_of_turn_cue,
             )
         )
