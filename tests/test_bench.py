@@ -41,6 +41,7 @@ def test_every_target_of_the_budget_is_printed_even_when_not_measured():
 
 
 @pytest.mark.audio  # the bench runs its spoken calls on a private PulseAudio server
+@pytest.mark.timeout(1500)
 def test_a_short_bench_run_measures_every_part(tmp_path):
     out, raw = tmp_path / "bench.md", tmp_path / "bench.json"
     proc = subprocess.run([cli(), "bench", "--turns", "4", "-o", str(out), "--json", str(raw)],
@@ -52,6 +53,10 @@ def test_a_short_bench_run_measures_every_part(tmp_path):
         assert parts["reply_latency_ms"]["n"] >= 2
         assert parts["reply_latency_ms"]["p50"] >= parts["end_of_turn_wait_ms"]["p50"] > 0
     assert report["false_end"]["turns"] >= 10 and report["false_end"]["pct"] is not None
+    assert report["false_end_glued"]["turns"] >= 10 and report["false_end_glued"]["pct"] is not None
+    answered = report["latency"]["reply_latency_ms"]["n"] + report["latency_grammar"]["reply_latency_ms"]["n"]
+    assert sum(report["end_cues"]["move turns"].values()) == answered and report["end_cues"]["pause turns"]
+    assert "-" not in report["end_cues"]["move turns"]  # every ended turn says which cue ended it
     assert report["passes"]["turns"] > 0 and report["passes"]["disagree_pct"] is not None
     assert report["launch_to_first_word_ms"] and all(x > 0 for x in report["launch_to_first_word_ms"])
     curve = report["rtf_curve"]
