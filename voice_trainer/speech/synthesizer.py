@@ -29,6 +29,7 @@ from voice_trainer.audio.chunk import AudioChunk
 from voice_trainer.audio.resample import resample
 from voice_trainer.errors import VoiceTrainerError
 from voice_trainer.speech.interfaces import Prosody
+from voice_trainer.speech.line_cache import LineCache
 
 RATE_HZ = 22050
 INSTALL_HINT = "install it with: apt-get install espeak-ng"
@@ -142,12 +143,14 @@ class Pyttsx3Synthesizer:
 
     rate_hz = RATE_HZ
 
-    def __init__(self, lang: str, *, voice: str | None = None):
+    def __init__(self, lang: str, *, voice: str | None = None, cache: LineCache | None = None):
         self.lang = lang
         self._worker = _engine_worker()
         voices = self._worker.submit(_list_voices).result()
         self.voice_id = _choose_voice(voices, lang, voice)
         self._pitch_supported = self._worker.submit(_supports_pitch).result()
+        self._cache = cache
+        self._engine_version = self._worker.submit(_engine_version).result() if cache is not None else ""
         self._tmp = tempfile.TemporaryDirectory(prefix="vt-synth-")
         self._line_numbers = itertools.count(1)
         self._closed = False
@@ -157,10 +160,23 @@ class Pyttsx3Synthesizer:
             raise SynthesisError("the synthesizer is closed")
         if not text.strip():
             return AudioChunk(b"", RATE_HZ)
+        key = self._cache_key(text, prosody)
+        if self._cache is not None:
+            kept = self._cache.get(key)
+            if kept is not None and kept.rate_hz == RATE_HZ:
+                return kept
         path = Path(self._tmp.name) / f"line-{next(self._line_numbers)}.wav"
         job = _RenderJob(self.voice_id, text, prosody, path, self._pitch_supported)
         self._worker.submit(job).result()
-        return _read_wav(path)
+        audio = _read_wav(path)
+        if self._cache is not None:
+            self._cache.put(key, audio)
+        return audio
+
+    def _cache_key(self, text: str, prosody: Prosody) -> str:
+        """Everything that shapes the audio, as `_RenderJob` applies it."""
+        settings = _RenderJob.engine_settings(prosody, self._pitch_supported)
+        return "\n".join([self._engine_version, self.voice_id, repr(sorted(settings.items())), str(RATE_HZ), text])
 
     def close(self) -> None:
         """Stop using the engine. The engine itself lives as long as the process (espeak can't re-init)."""
@@ -182,6 +198,17 @@ class _RenderJob:
         self.voice_id, self.text, self.prosody, self.path = voice_id, text, prosody, path
         self.pitch_supported = pitch_supported
 
+    @staticmethod
+    def engine_settings(prosody: Prosody, pitch_supported: bool) -> dict[str, Any]:
+        """The engine properties a line is rendered with (the line cache keys on them too)."""
+        settings: dict[str, Any] = {
+            "rate": int(prosody.rate_wpm),
+            "volume": float(min(max(prosody.volume, 0.0), 1.0)),
+        }
+        if pitch_supported:
+            settings["pitch"] = int(min(max(prosody.pitch, 0), 100))
+        return settings
+
     def __call__(self, engine: Any) -> None:
         errors: list[BaseException] = []
         finished = threading.Event()
@@ -192,10 +219,8 @@ class _RenderJob:
         try:
             if engine.getProperty("voice") != self.voice_id:
                 engine.setProperty("voice", self.voice_id)
-            engine.setProperty("rate", int(self.prosody.rate_wpm))
-            engine.setProperty("volume", float(min(max(self.prosody.volume, 0.0), 1.0)))
-            if self.pitch_supported:
-                engine.setProperty("pitch", int(min(max(self.prosody.pitch, 0), 100)))
+            for name, value in self.engine_settings(self.prosody, self.pitch_supported).items():
+                engine.setProperty(name, value)
             # espeak applies parameters on its own thread; synthesis queued before they land
             # comes out at the old rate/pitch (seen as lines ignoring anger).
             _wait_for_espeak()
@@ -238,6 +263,23 @@ def _wait_until_idle(engine: Any) -> None:
 def _list_voices(engine: Any) -> list[tuple[str, str]]:
     """(voice id, language) pairs."""
     return [(v.id, (v.languages or [""])[0].lower()) for v in engine.getProperty("voices")]
+
+
+def _engine_version(engine: Any) -> str:
+    """eSpeak NG's and pyttsx3's versions: a new eSpeak may say a line differently (the line cache keys on it)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from pyttsx3.drivers import _espeak
+
+    try:
+        espeak = _espeak.Info().decode("ascii", "replace")
+    except Exception:  # noqa: BLE001 - an unknown version only means a cache of its own
+        espeak = "unknown"
+    try:
+        pyttsx3 = version("pyttsx3")
+    except PackageNotFoundError:
+        pyttsx3 = "unknown"
+    return f"espeak-ng {espeak}; pyttsx3 {pyttsx3}"
 
 
 def _supports_pitch(engine: Any) -> bool:
