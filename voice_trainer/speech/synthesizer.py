@@ -123,8 +123,10 @@ def _engine_worker() -> _EngineWorker:
 
 
 def start_engine_early() -> None:
-    """Start eSpeak NG on a background thread now (~100 ms), so the customer's first line is not late.
-    Failures are left for the synthesizer to report when it is made."""
+    """Start eSpeak NG (~100 ms) and the sound system (PortAudio lists the devices when it is loaded,
+    ~50-100 ms, much of it waiting on the sound server) on background threads now, while the main thread
+    loads the scenario, so the customer's first line is not late. Failures are left for the synthesizer
+    and the speaker to report when they are made."""
 
     def start() -> None:
         try:
@@ -132,7 +134,16 @@ def start_engine_early() -> None:
         except Exception:
             pass
 
+    def load_sound_system() -> None:
+        from voice_trainer.audio.devices import sounddevice
+
+        try:
+            sounddevice()
+        except Exception:
+            pass
+
     threading.Thread(target=start, name="pyttsx3-start", daemon=True).start()
+    threading.Thread(target=load_sound_system, name="portaudio-start", daemon=True).start()
 
 
 # --- the synthesizer ---------------------------------------------------------------------------
@@ -266,20 +277,18 @@ def _list_voices(engine: Any) -> list[tuple[str, str]]:
 
 
 def _engine_version(engine: Any) -> str:
-    """eSpeak NG's and pyttsx3's versions: a new eSpeak may say a line differently (the line cache keys on it)."""
-    from importlib.metadata import PackageNotFoundError, version
-
+    """eSpeak NG's and pyttsx3's versions: a new eSpeak may say a line differently (the line cache keys on them)."""
+    import pyttsx3
     from pyttsx3.drivers import _espeak
 
     try:
         espeak = _espeak.Info().decode("ascii", "replace")
     except Exception:  # noqa: BLE001 - an unknown version only means a cache of its own
         espeak = "unknown"
-    try:
-        pyttsx3 = version("pyttsx3")
-    except PackageNotFoundError:
-        pyttsx3 = "unknown"
-    return f"espeak-ng {espeak}; pyttsx3 {pyttsx3}"
+    # Its dist-info folder names the installed version; importlib.metadata would scan every path (~30 ms).
+    package = Path(pyttsx3.__file__).parent
+    found = sorted(p.name for p in package.parent.glob("pyttsx3-*.dist-info"))
+    return f"espeak-ng {espeak}; {found[-1] if found else 'pyttsx3 ' + str(package)}"
 
 
 def _supports_pitch(engine: Any) -> bool:
