@@ -143,3 +143,67 @@ def test_an_unwritable_cache_folder_only_means_no_cache(tmp_path):
     cache = LineCache(blocker / "lines")
     cache.put("line", tone(0.2))
     assert cache.get("line") is None
+
+
+# --- the model load waits for his first line ----------------------------------------------------
+
+
+class HeldSpeaker:
+    """Plays nothing until released; records what it was given (a fake at the hardware boundary)."""
+
+    def __init__(self):
+        import threading
+
+        self.playing = threading.Event()
+        self.release = threading.Event()
+
+    def play(self, chunk, stop=None):
+        from voice_trainer.audio.streams import PlaybackResult
+
+        self.playing.set()
+        self.release.wait(30)
+        return PlaybackResult(0.0, chunk.duration_ms)
+
+    def close(self):
+        pass
+
+
+class ToneSynth:
+    rate_hz = 22050
+
+    def __init__(self, fail: bool = False):
+        self.fail = fail
+
+    def render(self, text, prosody):
+        if self.fail:
+            raise RuntimeError("eSpeak broke")
+        return tone(0.3)
+
+    def close(self):
+        pass
+
+
+def test_wait_until_speaking_returns_once_his_first_line_goes_to_the_speaker():
+    from voice_trainer.clock import ManualClock
+    from voice_trainer.speech.voice import CustomerVoice
+
+    speaker = HeldSpeaker()
+    voice = CustomerVoice(ToneSynth(), speaker, clock=ManualClock())
+    assert voice.wait_until_speaking(0) is False  # nothing said yet
+    handle = voice.say_async("Алло! Это опять я, у меня снова нет интернета.", 50, 0)
+    assert voice.wait_until_speaking(30) is True
+    assert not handle.done  # his line is still going out (the speaker holds it)
+    assert speaker.playing.wait(30)
+    speaker.release.set()
+    handle.wait(30)
+
+
+def test_a_first_line_that_fails_does_not_hold_start_up():
+    from voice_trainer.clock import ManualClock
+    from voice_trainer.speech.voice import CustomerVoice
+
+    voice = CustomerVoice(ToneSynth(fail=True), HeldSpeaker(), clock=ManualClock())
+    handle = voice.say_async("Алло! Это опять я.", 50, 0)
+    assert voice.wait_until_speaking(30) is True
+    with pytest.raises(RuntimeError):
+        handle.wait(30)

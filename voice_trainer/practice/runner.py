@@ -125,7 +125,7 @@ def _voice(settings: PracticeSettings, scenario: Scenario, observers: list, say:
         call.session.start()
         # The opening line first: importing vosk and loading the model (~3.5 s of both cores) would slow
         # rendering it and delay his first word, and the model is first needed when the trainee answers.
-        if call.customer is not None:
+        if call.customer is not None and call.customer.speaking:  # a scenario may open in silence
             call.customer.wait_until_speaking(OPENING_HEADSTART_S)
         from voice_trainer.audio.endpoint import EndOfTurnDetector
         from voice_trainer.audio.streams import MicStream
