@@ -132,22 +132,24 @@ def _voice(settings: PracticeSettings, scenario: Scenario, observers: list, say:
         from voice_trainer.practice.text import feed_text
         from voice_trainer.practice.voice import VoiceLoop
 
-        model = _load_model_in_background(model_path, voice.decoder_max_active)
-        passes = _Passes(model, model_path, scenario, voice)
-        detector = EndOfTurnDetector(trailing_silence_ms=voice.trailing_silence_ms, max_turn_ms=voice.max_turn_ms)
-        loop = VoiceLoop(call.session, detector, customer=call.customer, barge_in=voice.barge_in,
-                         on_mic=call.recorder.add_mic, turn_end=_turn_end_rule(scenario, voice),
-                         early_final_before_end_ms=passes.early_final_before_end_ms)
-        # The microphone opens now, not when the model is ready: what the trainee says meanwhile is
-        # queued for the recognizers, which start decoding once the model has loaded.
-        live, full = passes.start()
-        call.closing += [r for r in (live, full) if r is not None]
         try:
+            # The microphone opens now, before the recognizer's imports and not when the model is ready:
+            # what the trainee says meanwhile is queued for the recognizers, which start decoding once the
+            # model has loaded.
             with MicStream(mic_device, clock=call.session.clock) as mic:
                 call.session.emit(MicrophoneOpened(device=mic_device.name))
+                model = _load_model_in_background(model_path, voice.decoder_max_active)
+                passes = _Passes(model, model_path, scenario, voice)
+                detector = EndOfTurnDetector(trailing_silence_ms=voice.trailing_silence_ms,
+                                             max_turn_ms=voice.max_turn_ms)
+                loop = VoiceLoop(call.session, detector, customer=call.customer, barge_in=voice.barge_in,
+                                 on_mic=call.recorder.add_mic, turn_end=_turn_end_rule(scenario, voice),
+                                 early_final_before_end_ms=passes.early_final_before_end_ms)
+                live, full = passes.start()
+                call.closing += [r for r in (live, full) if r is not None]
                 _warm_up_understanding(call.session, scenario)
                 loop.listen(mic, live, full, transcribe_every_turn=not voice.grammar)
-        except ModelError as err:  # found, but broken: found out only now, while he already talks
+        except ModelError as err:  # found, but broken: found out only now (in `listen`), while he already talks
             say(f"{err}; continuing in text mode (type your replies)")
             call.session.emit(Notice(kind="model", message=str(err)))
             loop.wait_for_customer()
