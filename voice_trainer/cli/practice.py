@@ -74,9 +74,6 @@ def practice(
     ),
 ) -> None:
     """Practise a call with the simulated customer: by voice when a microphone and a speech model are present."""
-    from voice_trainer.practice.runner import run_practice
-    from voice_trainer.practice.text import prompted_lines, script_lines
-
     if matrix:
         if script is None or replies or more_replies:
             raise UsageError("--matrix plays one --script FILE against every persona and policy; give --script "
@@ -96,6 +93,9 @@ def practice(
         from voice_trainer.speech.synthesizer import start_engine_early
 
         start_engine_early()  # overlaps loading the scenario
+    from voice_trainer.practice.runner import run_practice
+    from voice_trainer.practice.text import prompted_lines, script_lines
+
     loaded = _load_scenario(scenario, lang)
     if case is not None:
         seed = _seed_for_case(loaded.data, case, seed)

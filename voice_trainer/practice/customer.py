@@ -56,6 +56,10 @@ class SpokenCustomer:
         with self._lock:
             return self._heard.get(turn)
 
+    def wait_until_speaking(self, timeout_s: float | None = None) -> bool:
+        """Until his first line's audio is going to the speaker (or that line is over); False on timeout."""
+        return self._voice.wait_until_speaking(timeout_s)
+
     def stop(self) -> None:
         """Barge-in or the end of the call: every line accepted so far goes silent within one block."""
         self._voice.stop()

@@ -109,10 +109,6 @@ def _replay(settings: PracticeSettings, scenario: Scenario, paths: list[Path], o
 def _voice(settings: PracticeSettings, scenario: Scenario, observers: list, say: Print,
            replies_from: Iterable[str] | None) -> Outcome:
     from voice_trainer.audio.devices import pick_input
-    from voice_trainer.audio.endpoint import EndOfTurnDetector
-    from voice_trainer.audio.streams import MicStream
-    from voice_trainer.practice.text import feed_text
-    from voice_trainer.practice.voice import VoiceLoop
 
     voice = settings.voice
     try:
@@ -120,34 +116,49 @@ def _voice(settings: PracticeSettings, scenario: Scenario, observers: list, say:
         mic_device = pick_input(voice.input)
     except (ModelNotFound, ModelError, AudioDeviceError) as err:
         raise _NoVoice(str(err)) from None
-    model = _load_model_in_background(model_path, voice.decoder_max_active)  # ~1-3 s, while the customer already speaks his opening
-    passes = _Passes(model, model_path, scenario, voice)
     spoken = None if voice.mute else _open_voice(voice, scenario, say, with_device=True)
     call = _Call(_session(settings, scenario, "voice", observers), settings.data_dir)
     call.record()
     if spoken is not None:
         call.customer = spoken.live(call.session, call.recorder)
-    detector = EndOfTurnDetector(trailing_silence_ms=voice.trailing_silence_ms, max_turn_ms=voice.max_turn_ms)
-    loop = VoiceLoop(call.session, detector, customer=call.customer, barge_in=voice.barge_in,
-                     on_mic=call.recorder.add_mic, turn_end=_turn_end_rule(scenario, voice),
-                     early_final_before_end_ms=passes.early_final_before_end_ms)
     with _to_the_end(call, say) as run:
         call.session.start()
-        # The microphone opens now, not when the model is ready: what the trainee says meanwhile is
-        # queued for the recognizers, which start decoding once the model has loaded.
-        live, full = passes.start()
-        call.closing += [r for r in (live, full) if r is not None]
+        # The opening line first: importing vosk and loading the model (~3.5 s of both cores) would slow
+        # rendering it and delay his first word, and the model is first needed when the trainee answers.
+        if call.customer is not None and call.customer.speaking:  # a scenario may open in silence
+            call.customer.wait_until_speaking(OPENING_HEADSTART_S)
+        from voice_trainer.audio.endpoint import EndOfTurnDetector
+        from voice_trainer.audio.streams import MicStream
+        from voice_trainer.practice.text import feed_text
+        from voice_trainer.practice.voice import VoiceLoop
+
         try:
+            # The microphone opens now, before the recognizer's imports and not when the model is ready:
+            # what the trainee says meanwhile is queued for the recognizers, which start decoding once the
+            # model has loaded.
             with MicStream(mic_device, clock=call.session.clock) as mic:
                 call.session.emit(MicrophoneOpened(device=mic_device.name))
+                model = _load_model_in_background(model_path, voice.decoder_max_active)
+                passes = _Passes(model, model_path, scenario, voice)
+                detector = EndOfTurnDetector(trailing_silence_ms=voice.trailing_silence_ms,
+                                             max_turn_ms=voice.max_turn_ms)
+                loop = VoiceLoop(call.session, detector, customer=call.customer, barge_in=voice.barge_in,
+                                 on_mic=call.recorder.add_mic, turn_end=_turn_end_rule(scenario, voice),
+                                 early_final_before_end_ms=passes.early_final_before_end_ms)
+                live, full = passes.start()
+                call.closing += [r for r in (live, full) if r is not None]
                 _warm_up_understanding(call.session, scenario)
                 loop.listen(mic, live, full, transcribe_every_turn=not voice.grammar)
-        except ModelError as err:  # found, but broken: found out only now, while he already talks
+        except ModelError as err:  # found, but broken: found out only now (in `listen`), while he already talks
             say(f"{err}; continuing in text mode (type your replies)")
             call.session.emit(Notice(kind="model", message=str(err)))
             loop.wait_for_customer()
             feed_text(call.session, replies_from or (), call.customer)
     return run.outcome
+
+
+# How long the model load waits for the opening line to start playing (a slow eSpeak must not hold it up).
+OPENING_HEADSTART_S = 2.0
 
 
 class _Passes:
@@ -259,11 +270,14 @@ class _Voice:
 def _open_voice(voice: VoiceSettings, scenario: Scenario, say: Print, *, with_device: bool) -> _Voice | None:
     """None (with a note) when the customer cannot speak here: no speaker, no eSpeak NG."""
     from voice_trainer.audio.devices import pick_output
+    from voice_trainer.speech.line_cache import LineCache, default_cache_dir
     from voice_trainer.speech.synthesizer import Pyttsx3Synthesizer
 
     try:
         device = pick_output(voice.output) if with_device else None
-        return _Voice(Pyttsx3Synthesizer(scenario.lang, voice=scenario.data.voice.espeak), device)
+        # Lines rendered on an earlier launch play at once: the opening above all (~50-100 ms of eSpeak).
+        cache = LineCache(default_cache_dir())
+        return _Voice(Pyttsx3Synthesizer(scenario.lang, voice=scenario.data.voice.espeak, cache=cache), device)
     except VoiceTrainerError as err:
         say(f"the customer will not speak: {err}")
         return None
@@ -277,12 +291,12 @@ def _model_path(scenario: Scenario, settings: PracticeSettings) -> Path:
 
 def _load_model_in_background(path: Path, max_active: int) -> Future:
     """The model, loaded and warmed up on its own thread; its errors come out of `result()`."""
-    from voice_trainer.speech.vosk_recognizer import load_model
-
     loaded: Future = Future()
 
     def load() -> None:
         try:
+            from voice_trainer.speech.vosk_recognizer import load_model  # vosk: ~0.15 s of imports, here too
+
             model = load_model(path, max_active=max_active or None)
             _warm_up(model)
             loaded.set_result(model)

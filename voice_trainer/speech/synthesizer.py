@@ -29,6 +29,7 @@ from voice_trainer.audio.chunk import AudioChunk
 from voice_trainer.audio.resample import resample
 from voice_trainer.errors import VoiceTrainerError
 from voice_trainer.speech.interfaces import Prosody
+from voice_trainer.speech.line_cache import LineCache
 
 RATE_HZ = 22050
 INSTALL_HINT = "install it with: apt-get install espeak-ng"
@@ -122,8 +123,10 @@ def _engine_worker() -> _EngineWorker:
 
 
 def start_engine_early() -> None:
-    """Start eSpeak NG on a background thread now (~100 ms), so the customer's first line is not late.
-    Failures are left for the synthesizer to report when it is made."""
+    """Start eSpeak NG (~100 ms) and the sound system (PortAudio lists the devices when it is loaded,
+    ~50-100 ms, much of it waiting on the sound server) on background threads now, while the main thread
+    loads the scenario, so the customer's first line is not late. Failures are left for the synthesizer
+    and the speaker to report when they are made."""
 
     def start() -> None:
         try:
@@ -131,7 +134,16 @@ def start_engine_early() -> None:
         except Exception:
             pass
 
+    def load_sound_system() -> None:
+        from voice_trainer.audio.devices import sounddevice
+
+        try:
+            sounddevice()
+        except Exception:
+            pass
+
     threading.Thread(target=start, name="pyttsx3-start", daemon=True).start()
+    threading.Thread(target=load_sound_system, name="portaudio-start", daemon=True).start()
 
 
 # --- the synthesizer ---------------------------------------------------------------------------
@@ -142,12 +154,14 @@ class Pyttsx3Synthesizer:
 
     rate_hz = RATE_HZ
 
-    def __init__(self, lang: str, *, voice: str | None = None):
+    def __init__(self, lang: str, *, voice: str | None = None, cache: LineCache | None = None):
         self.lang = lang
         self._worker = _engine_worker()
         voices = self._worker.submit(_list_voices).result()
         self.voice_id = _choose_voice(voices, lang, voice)
         self._pitch_supported = self._worker.submit(_supports_pitch).result()
+        self._cache = cache
+        self._engine_version = self._worker.submit(_engine_version).result() if cache is not None else ""
         self._tmp = tempfile.TemporaryDirectory(prefix="vt-synth-")
         self._line_numbers = itertools.count(1)
         self._closed = False
@@ -157,10 +171,23 @@ class Pyttsx3Synthesizer:
             raise SynthesisError("the synthesizer is closed")
         if not text.strip():
             return AudioChunk(b"", RATE_HZ)
+        key = self._cache_key(text, prosody)
+        if self._cache is not None:
+            kept = self._cache.get(key)
+            if kept is not None and kept.rate_hz == RATE_HZ:
+                return kept
         path = Path(self._tmp.name) / f"line-{next(self._line_numbers)}.wav"
         job = _RenderJob(self.voice_id, text, prosody, path, self._pitch_supported)
         self._worker.submit(job).result()
-        return _read_wav(path)
+        audio = _read_wav(path)
+        if self._cache is not None:
+            self._cache.put(key, audio)
+        return audio
+
+    def _cache_key(self, text: str, prosody: Prosody) -> str:
+        """Everything that shapes the audio, as `_RenderJob` applies it."""
+        settings = _RenderJob.engine_settings(prosody, self._pitch_supported)
+        return "\n".join([self._engine_version, self.voice_id, repr(sorted(settings.items())), str(RATE_HZ), text])
 
     def close(self) -> None:
         """Stop using the engine. The engine itself lives as long as the process (espeak can't re-init)."""
@@ -182,6 +209,17 @@ class _RenderJob:
         self.voice_id, self.text, self.prosody, self.path = voice_id, text, prosody, path
         self.pitch_supported = pitch_supported
 
+    @staticmethod
+    def engine_settings(prosody: Prosody, pitch_supported: bool) -> dict[str, Any]:
+        """The engine properties a line is rendered with (the line cache keys on them too)."""
+        settings: dict[str, Any] = {
+            "rate": int(prosody.rate_wpm),
+            "volume": float(min(max(prosody.volume, 0.0), 1.0)),
+        }
+        if pitch_supported:
+            settings["pitch"] = int(min(max(prosody.pitch, 0), 100))
+        return settings
+
     def __call__(self, engine: Any) -> None:
         errors: list[BaseException] = []
         finished = threading.Event()
@@ -192,10 +230,8 @@ class _RenderJob:
         try:
             if engine.getProperty("voice") != self.voice_id:
                 engine.setProperty("voice", self.voice_id)
-            engine.setProperty("rate", int(self.prosody.rate_wpm))
-            engine.setProperty("volume", float(min(max(self.prosody.volume, 0.0), 1.0)))
-            if self.pitch_supported:
-                engine.setProperty("pitch", int(min(max(self.prosody.pitch, 0), 100)))
+            for name, value in self.engine_settings(self.prosody, self.pitch_supported).items():
+                engine.setProperty(name, value)
             # espeak applies parameters on its own thread; synthesis queued before they land
             # comes out at the old rate/pitch (seen as lines ignoring anger).
             _wait_for_espeak()
@@ -238,6 +274,21 @@ def _wait_until_idle(engine: Any) -> None:
 def _list_voices(engine: Any) -> list[tuple[str, str]]:
     """(voice id, language) pairs."""
     return [(v.id, (v.languages or [""])[0].lower()) for v in engine.getProperty("voices")]
+
+
+def _engine_version(engine: Any) -> str:
+    """eSpeak NG's and pyttsx3's versions: a new eSpeak may say a line differently (the line cache keys on them)."""
+    import pyttsx3
+    from pyttsx3.drivers import _espeak
+
+    try:
+        espeak = _espeak.Info().decode("ascii", "replace")
+    except Exception:  # noqa: BLE001 - an unknown version only means a cache of its own
+        espeak = "unknown"
+    # Its dist-info folder names the installed version; importlib.metadata would scan every path (~30 ms).
+    package = Path(pyttsx3.__file__).parent
+    found = sorted(p.name for p in package.parent.glob("pyttsx3-*.dist-info"))
+    return f"espeak-ng {espeak}; {found[-1] if found else 'pyttsx3 ' + str(package)}"
 
 
 def _supports_pitch(engine: Any) -> bool:

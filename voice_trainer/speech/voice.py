@@ -171,11 +171,18 @@ class CustomerVoice:
         self._one_at_a_time = threading.Lock()
         self._ahead: dict[tuple[str, Prosody], Future] = {}  # first sentences rendered ahead, newest last
         self._ahead_lock = threading.Lock()
+        self._sounded = threading.Event()  # his first line is playing (or over): see `wait_until_speaking`
 
     @property
     def speaking(self) -> bool:
         with self._active_lock:
             return bool(self._active)
+
+    def wait_until_speaking(self, timeout_s: float | None = None) -> bool:
+        """Until his first line is rendered and its audio is going to the speaker (or the line has ended,
+        played, cut or failed); False if `timeout_s` ran out first. Start-up work that would compete with
+        rendering the opening line for the CPU waits for this."""
+        return self._sounded.wait(timeout_s)
 
     def stop(self) -> None:
         """Barge-in: silence every accepted line within one playback block (also lines not started yet)."""
@@ -251,6 +258,7 @@ class CustomerVoice:
         finally:
             with self._active_lock:
                 self._active.discard(line_stop)
+            self._sounded.set()
 
     def _speak(self, sentences: list[str], prosody: Prosody,
                stop: threading.Event) -> tuple[PlaybackResult, float, bool]:
@@ -293,6 +301,7 @@ class CustomerVoice:
                 if stop.is_set():
                     interrupted = True
                     break
+                self._sounded.set()
                 played = self.speaker.play(item, stop)
                 played_count += 1
                 start_ms = played.start_ms if start_ms is None else start_ms
