@@ -54,6 +54,11 @@ DEFAULT_TRAILING_SILENCE_CEILING_MS = 1200
 # second of speech instead of ~0.7 on two cores, with the same words on the benchmark's speech
 # (docs/benchmarks.md). 0 keeps the model's own setting.
 DEFAULT_DECODER_MAX_ACTIVE = 1000
+# A free recognizer keeps one vosk recognizer for the whole session instead of a fresh one per turn:
+# a new one spends ~0.8-1 s of CPU on its first second of audio building its search graph, which on
+# the benchmark's 2-3 s turns was most of the cost (CPU RTF 0.92 fresh -> 0.28 kept on 17 espeak-ng
+# turns, max-active 1000, while other jobs loaded the machine; docs/benchmarks.md).
+DEFAULT_KEEP_FREE_DECODER = True
 
 
 @dataclass(frozen=True)
