@@ -345,7 +345,8 @@ def recognition_speed(model_path: Path, wavs: list[Path], max_active: int) -> tu
     narrow = load_model(model_path, max_active=max_active)
     load_ms = (time.perf_counter() - t0) * 1000
     kept = "kept" if DEFAULT_KEEP_FREE_DECODER else "fresh"
-    for chunk_ms, partials in [(30, False)] + [(ms, p) for ms in CHUNK_SIZES_MS for p in (True, False) if (ms, p) != (30, False)]:
+    product_first = [(30, False)] + [(ms, p) for ms in CHUNK_SIZES_MS for p in (True, False) if (ms, p) != (30, False)]
+    for chunk_ms, partials in product_first:
         stats, heard = _decode_all(narrow, wavs, None, chunk_ms, partials, keep_decoder=DEFAULT_KEEP_FREE_DECODER)
         curve.append({"max_active": max_active, "chunk_ms": chunk_ms, "partials": partials, "decoder": kept, **stats,
                       "agreement": _word_agreement(reference, heard)})
@@ -356,7 +357,8 @@ def recognition_speed(model_path: Path, wavs: list[Path], max_active: int) -> tu
                   "agreement": _word_agreement(reference, heard)})
     vocabulary = sorted({w for phrases in _korean_moves().values() for p in phrases for w in p.split()})
     stats, _ = _decode_all(narrow, wavs, vocabulary, 30, True)
-    curve.append({"max_active": max_active, "chunk_ms": 30, "partials": True, "grammar": True, "decoder": "fresh", **stats})
+    curve.append({"max_active": max_active, "chunk_ms": 30, "partials": True, "grammar": True, "decoder": "fresh",
+                  **stats})
     del narrow
     for beam, lattice_beam in SEARCH_BEAMS:
         label = f"{max_active}, beam {beam:g}, lattice-beam {lattice_beam:g}"

@@ -135,3 +135,29 @@ def test_the_full_pass_keeps_one_vosk_recognizer_and_every_turn_has_timed_words_
 
 def test_a_grammar_recognizer_never_keeps_its_vosk_recognizer(ko_model):
     assert not VoskRecognizer(ko_model, grammar=["안녕하세요"], keep_decoder=True).keep_decoder
+
+
+def test_word_agreement_is_one_minus_the_word_error_rate_turn_by_turn():
+    from voice_trainer.bench import _word_agreement
+
+    assert _word_agreement([["a", "b"], ["c", "d"]], [["a", "b"], ["c", "d"]]) == 1.0
+    assert _word_agreement([["a", "b"], ["c", "d"]], [["a", "x"], ["c"]]) == 0.5  # one swapped, one dropped
+    assert _word_agreement([["a"]], [[]]) == 0.0
+
+
+def test_the_bench_budget_line_reads_the_free_pass_as_practice_runs_it(ko_model_path, espeak_wav):
+    from voice_trainer.bench import BenchReport, free_rtf, recognition_speed
+    from voice_trainer.settings import DEFAULT_DECODER_MAX_ACTIVE, DEFAULT_KEEP_FREE_DECODER
+
+    wavs = [espeak_wav(text, pad_ms=PAD_MS) for text in TURNS[:2]]
+    _, curve = recognition_speed(ko_model_path, wavs, DEFAULT_DECODER_MAX_ACTIVE)
+    report = BenchReport(machine={}, settings={"decoder_max_active": DEFAULT_DECODER_MAX_ACTIVE}, rtf_curve=curve)
+
+    product = next(r for r in curve if r["max_active"] == DEFAULT_DECODER_MAX_ACTIVE and r["chunk_ms"] == 30
+                   and not r["partials"] and not r.get("grammar"))
+    assert product["decoder"] == ("kept" if DEFAULT_KEEP_FREE_DECODER else "fresh")
+    assert free_rtf(report, "rtf_cpu") == product["rtf_cpu"] and free_rtf(report) == product["rtf_wall"]
+    assert {r["decoder"] for r in curve if not r.get("grammar")} == {"kept", "fresh"}
+    free = [r for r in curve if not r.get("grammar") and not r["partials"]]
+    assert all(0.0 <= r["agreement"] <= 1.0 for r in free)
+    assert any("beam" in str(r["max_active"]) for r in free)

@@ -178,7 +178,8 @@ class VoskRecognizer:
         self.rate_hz = model_rate_hz(model_dir)
         self.grammar_json = grammar_json(grammar) if grammar and grammar_supported(model_dir) else None
         self.missing_words = _missing_words(model, grammar) if self.grammar_json else []
-        self.keep_decoder = (DEFAULT_KEEP_FREE_DECODER if keep_decoder is None else keep_decoder) and not self.grammar_json
+        keep = DEFAULT_KEEP_FREE_DECODER if keep_decoder is None else keep_decoder
+        self.keep_decoder = keep and not self.grammar_json
         self._next_ms = offset_ms
         self._kaldi: vosk.KaldiRecognizer | None = None
         self._new_turn()
