@@ -55,7 +55,7 @@ DEFAULT_TRAILING_SILENCE_CEILING_MS = 1200
 # model's own settings: 3000 0.52 / 0.91, 2000 0.40 / 0.84, 1500 0.31 / 0.84, 1000 0.28 / 0.79 (two runs
 # at 3000 share 0.94: vosk is not repeatable here; the model hears espeak-ng poorly, so this is how much
 # the words change, not accuracy). 1000 keeps the benchmark's 4-turn free pass under 0.5 including the
-# first turn's warm-up; a narrower beam (8, lattice-beam 1) saved little more and changed a third of the
+# first turn's warm-up; a narrower beam (8, lattice-beam 1) cut 0.28 to 0.21 but shared only 0.65 of the
 # words, so the beams stay the model's own. 0 keeps the model's own setting.
 DEFAULT_DECODER_MAX_ACTIVE = 1000
 # A free recognizer keeps one vosk recognizer for the whole session instead of a fresh one per turn:
