@@ -115,11 +115,11 @@ def _transcribe_turns(recognizer: VoskRecognizer, wavs: list[Path], gap_ms: floa
     return [words for _, _, words in turns]
 
 
-@pytest.mark.parametrize("close_midway", [False, True])
+@pytest.mark.parametrize("close_midway, keep_turns", [(False, None), (True, None), (False, 2)])
 def test_the_full_pass_keeps_one_vosk_recognizer_and_every_turn_has_timed_words_inside_it(
-        ko_model, espeak_wav, close_midway):
+        ko_model, espeak_wav, close_midway, keep_turns):
     wavs = [espeak_wav(text, pad_ms=PAD_MS) for text in TURNS]
-    recognizer = VoskRecognizer(ko_model, partials=False)
+    recognizer = VoskRecognizer(ko_model, partials=False, keep_turns=keep_turns)
     assert recognizer.keep_decoder, "free recognition should keep its vosk recognizer by default"
 
     kept = _transcribe_turns(recognizer, wavs, close_midway=close_midway)

@@ -166,11 +166,12 @@ class VoskRecognizer:
     """
 
     def __init__(self, model: vosk.Model, *, grammar: list[str] | None = None, offset_ms: float = 0.0,
-                 partials: bool = True, keep_decoder: bool | None = None):
-        """`keep_decoder`: one vosk recognizer for every turn instead of a fresh one per turn (None: the
-        default for free recognition, `settings.DEFAULT_KEEP_FREE_DECODER`; a grammar recognizer never
-        keeps one)."""
-        from voice_trainer.settings import DEFAULT_KEEP_FREE_DECODER
+                 partials: bool = True, keep_decoder: bool | None = None, keep_turns: int | None = None):
+        """`keep_decoder`: one vosk recognizer for `keep_turns` turns instead of a fresh one per turn (None:
+        the defaults for free recognition, `settings.DEFAULT_KEEP_FREE_DECODER` and
+        `DEFAULT_FREE_DECODER_TURNS`; a grammar recognizer never keeps one). What it built of its search
+        graph stays in memory, so it is renewed now and then."""
+        from voice_trainer.settings import DEFAULT_FREE_DECODER_TURNS, DEFAULT_KEEP_FREE_DECODER
 
         self._model = model
         self.partials = partials
@@ -180,6 +181,8 @@ class VoskRecognizer:
         self.missing_words = _missing_words(model, grammar) if self.grammar_json else []
         keep = DEFAULT_KEEP_FREE_DECODER if keep_decoder is None else keep_decoder
         self.keep_decoder = keep and not self.grammar_json
+        self.keep_turns = max(1, DEFAULT_FREE_DECODER_TURNS if keep_turns is None else keep_turns)
+        self._decoder_turns = 0
         self._next_ms = offset_ms
         self._kaldi: vosk.KaldiRecognizer | None = None
         self._new_turn()
@@ -250,7 +253,9 @@ class VoskRecognizer:
         return self._kaldi
 
     def _new_turn(self) -> None:
-        if not self.keep_decoder:
+        if self._kaldi is not None:
+            self._decoder_turns += 1
+        if not self.keep_decoder or self._decoder_turns >= self.keep_turns:
             self._kaldi = None
         self._resampler: StreamResampler | None = None
         self._turn_origin_ms: float | None = None
@@ -275,6 +280,7 @@ class VoskRecognizer:
         # and words in them would cost an alignment on every partial.
         kaldi.SetWords(True)
         self._fed_s = self._origin_fed_s = 0.0  # seconds of audio fed to it: vosk's word times count from 0 there
+        self._decoder_turns = 0
         return kaldi
 
     def _words(self, result_json: str) -> list[Word]:
