@@ -50,10 +50,23 @@ DEFAULT_TRAILING_SILENCE_MS = 700
 # measured in docs/benchmarks.md); otherwise the trailing silence above.
 DEFAULT_TRAILING_SILENCE_FLOOR_MS = 300
 DEFAULT_TRAILING_SILENCE_CEILING_MS = 1200
-# Decoding hypotheses vosk keeps per frame (the small models ship 3000): 1000 costs ~0.42 s of CPU per
-# second of speech instead of ~0.7 on two cores, with the same words on the benchmark's speech
-# (docs/benchmarks.md). 0 keeps the model's own setting.
+# Decoding hypotheses vosk keeps per frame (the small models ship 3000). Free recognition of 17 espeak-ng
+# Korean turns with the recognizer kept across turns (below), CPU s per s of speech / words shared with the
+# model's own settings: 3000 0.52 / 0.91, 2000 0.40 / 0.84, 1500 0.31 / 0.84, 1000 0.28 / 0.79 (two runs
+# at 3000 share 0.94: vosk is not repeatable here; the model hears espeak-ng poorly, so this is how much
+# the words change, not accuracy). 1000 keeps the benchmark's 4-turn free pass under 0.5 including the
+# first turn's warm-up; a narrower beam (8, lattice-beam 1) cut 0.28 to 0.21 but shared only 0.65 of the
+# words, so the beams stay the model's own. 0 keeps the model's own setting.
 DEFAULT_DECODER_MAX_ACTIVE = 1000
+# A free recognizer keeps one vosk recognizer for the whole session instead of a fresh one per turn:
+# a new one spends ~0.8-1 s of CPU on its first second of audio building its search graph, which on
+# the benchmark's 2-3 s turns was most of the cost (CPU RTF 0.92 fresh -> 0.28 kept on 17 espeak-ng
+# turns, max-active 1000, while other jobs loaded the machine; docs/benchmarks.md).
+DEFAULT_KEEP_FREE_DECODER = True
+# ...for this many turns: what it built stays in memory (VmRSS after loading the model +165 MB after 22
+# kept turns, +190 MB after 88; +77 MB with a fresh one per turn). Renewed every 8 turns: CPU RTF 0.33,
+# peak +138 MB over 44 turns.
+DEFAULT_FREE_DECODER_TURNS = 8
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """A recognizer on its own thread, so listening never waits for decoding.
 
-Decoding costs a real share of a core (free recognition on the Korean small model needs ~0.8 s of CPU
-per second of speech on this kind of machine). On the listening thread, a slow stretch would delay the
+Decoding costs a real share of a core (free recognition on the Korean small model needs ~0.3-0.5 s of
+CPU per second of speech on this kind of machine with its vosk recognizer kept across turns, ~0.9 with a
+fresh one per turn). On the listening thread, a slow stretch would delay the
 end-of-turn rule itself; here the microphone loop only queues audio, and vosk (which releases the GIL
 while it decodes) works on the other core. `accept` returns the newest partial text without waiting;
 `close_utterance` is queued; `finish` waits for the queue to drain and returns the final words

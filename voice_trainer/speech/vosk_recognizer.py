@@ -2,8 +2,14 @@
 
 vosk quirks handled here: failures are bare `Exception`s (turned into ModelError), results are
 JSON strings, grammars must be JSON with raw UTF-8 (vosk does not decode \\uXXXX escapes), and
-word times count from the recognizer's creation, so each turn gets a fresh recognizer and its
-times are shifted onto the session timeline.
+word times count from the recognizer's creation (all the audio it was ever fed), so they are shifted
+onto the session timeline.
+
+A new vosk recognizer is slow for its first second of audio: it builds its search graph (the small
+models compose HCLr.fst with Gr.fst on the fly) as the decoding reaches each state, and keeps what it
+built. On the benchmark's 2-3 s turns that warm-up was most of free recognition's cost, so a free
+recognizer keeps one vosk recognizer for all its turns (`keep_decoder`); a grammar recognizer still
+gets a fresh one per turn.
 """
 
 from __future__ import annotations
@@ -42,14 +48,17 @@ class VoskModel(vosk.Model):
         super().__init__(str(load_from or path))
 
 
-def load_model(path: Path, *, max_active: int | None = None) -> vosk.Model:
-    """The model at `path`; `max_active` narrows its decoder search (only ever narrows it)."""
+def load_model(path: Path, *, max_active: int | None = None, beam: float | None = None,
+               lattice_beam: float | None = None) -> vosk.Model:
+    """The model at `path`; `max_active`, `beam` and `lattice_beam` narrow its decoder search (only ever
+    narrow it: a value wider than the model's own is ignored)."""
     path = Path(path)
+    search = _search_options(max_active=max_active, beam=beam, lattice_beam=lattice_beam)
     problem = model_problem(path)
     if problem is None:
         vosk.SetLogLevel(VOSK_LOG_LEVEL)
         try:
-            with _narrowed(path, max_active) as load_from:
+            with _narrowed(path, search) as load_from:
                 return VoskModel(path, load_from=load_from)
         except Exception as err:  # vosk raises bare Exception("Failed to create a model")
             problem = f"vosk could not load it: {err}"
@@ -59,18 +68,43 @@ def load_model(path: Path, *, max_active: int | None = None) -> vosk.Model:
     )
 
 
+def _search_options(**given: float | None) -> dict[str, float]:
+    """The decoder options to narrow, as model.conf names them; a value that is not a positive number is
+    refused here, before vosk would silently decode with it."""
+    search = {}
+    for name, value in given.items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or value == float("inf"):
+            raise ModelError(f"decoder {name.replace('_', '-')} {value!r}: must be a positive number "
+                             "(leave it out to keep the model's own)")
+        search[name.replace("_", "-")] = value
+    return search
+
+
 @contextmanager
-def _narrowed(path: Path, max_active: int | None) -> Iterator[Path]:
-    """The model folder as vosk should load it: with a narrower --max-active, a temporary view of it
-    (links to every part, its own conf/model.conf), removed once loaded since vosk reads everything at
-    load. The installed model is never written to (it may be read-only or shared)."""
+def _narrowed(path: Path, search: dict[str, float]) -> Iterator[Path]:
+    """The model folder as vosk should load it: with a narrower search (`--max-active`, `--beam`,
+    `--lattice-beam`), a temporary view of it (links to every part, its own conf/model.conf), removed once
+    loaded since vosk reads everything at load. The installed model is never written to (it may be
+    read-only or shared). An option the model's conf does not set is left alone: its default is unknown
+    here, so a value given for it might widen the search."""
     conf = path / "conf" / "model.conf"
     try:
         text = conf.read_text(encoding="utf-8", errors="replace")
     except OSError:
-        text = None
-    found = re.search(r"^--max-active=(\d+)\s*$", text or "", re.MULTILINE)
-    if max_active is None or found is None or int(found.group(1)) <= max_active:
+        text = ""
+    narrowed = text
+    for name, value in search.items():
+        found = re.search(rf"^--{name}=([0-9.eE+-]+)\s*$", narrowed, re.MULTILINE)
+        try:
+            own = float(found.group(1)) if found else None
+        except ValueError:
+            own = None
+        if own is not None and value < own:
+            shown = str(int(value)) if name == "max-active" else f"{float(value):g}"
+            narrowed = narrowed[: found.start()] + f"--{name}={shown}" + narrowed[found.end():]
+    if narrowed == text:
         yield path
         return
     view = Path(tempfile.mkdtemp(prefix="vt-model-"))
@@ -82,8 +116,7 @@ def _narrowed(path: Path, max_active: int | None) -> Iterator[Path]:
         for part in conf.parent.iterdir():
             if part.name != "model.conf":
                 (view / "conf" / part.name).symlink_to(part.resolve())
-        (view / "conf" / "model.conf").write_text(
-            text[: found.start()] + f"--max-active={max_active}" + text[found.end():], encoding="utf-8")
+        (view / "conf" / "model.conf").write_text(narrowed, encoding="utf-8")
         yield view
     finally:
         shutil.rmtree(view, ignore_errors=True)
@@ -133,20 +166,32 @@ class VoskRecognizer:
     """
 
     def __init__(self, model: vosk.Model, *, grammar: list[str] | None = None, offset_ms: float = 0.0,
-                 partials: bool = True):
+                 partials: bool = True, keep_decoder: bool | None = None, keep_turns: int | None = None):
+        """`keep_decoder`: one vosk recognizer for `keep_turns` turns instead of a fresh one per turn (None:
+        the defaults for free recognition, `settings.DEFAULT_KEEP_FREE_DECODER` and
+        `DEFAULT_FREE_DECODER_TURNS`; a grammar recognizer never keeps one). What it built of its search
+        graph stays in memory, so it is renewed now and then."""
+        from voice_trainer.settings import DEFAULT_FREE_DECODER_TURNS, DEFAULT_KEEP_FREE_DECODER
+
         self._model = model
         self.partials = partials
         model_dir = getattr(model, "path", None)
         self.rate_hz = model_rate_hz(model_dir)
         self.grammar_json = grammar_json(grammar) if grammar and grammar_supported(model_dir) else None
         self.missing_words = _missing_words(model, grammar) if self.grammar_json else []
+        keep = DEFAULT_KEEP_FREE_DECODER if keep_decoder is None else keep_decoder
+        self.keep_decoder = keep and not self.grammar_json
+        self.keep_turns = max(1, DEFAULT_FREE_DECODER_TURNS if keep_turns is None else keep_turns)
+        self._decoder_turns = 0
         self._next_ms = offset_ms
+        self._kaldi: vosk.KaldiRecognizer | None = None
         self._new_turn()
         self._kaldi = self._make_kaldi()  # the first one now, so a model vosk refuses fails here
 
     def accept(self, chunk: AudioChunk) -> str:
         if self._turn_origin_ms is None:
             self._turn_origin_ms = chunk.timestamp_ms if chunk.timestamp_ms is not None else self._next_ms
+            self._origin_fed_s = self._fed_s  # vosk's clock at the turn's first sample
         self._next_ms = (chunk.timestamp_ms if chunk.timestamp_ms is not None else self._next_ms) + chunk.duration_ms
         if self._feed(self._resampler_for(chunk).convert(chunk).audio) or not self.partials:
             return _text(self._closed_words)
@@ -165,7 +210,9 @@ class VoskRecognizer:
         if not audio:
             return False
         self._fed_since_close = True
-        if not self._decoder().AcceptWaveform(audio):
+        decoder = self._decoder()
+        self._fed_s += len(audio) / (2 * self.rate_hz)
+        if not decoder.AcceptWaveform(audio):
             return False
         self._closed_words += self._words(self._kaldi.Result())
         return True
@@ -192,7 +239,8 @@ class VoskRecognizer:
         """
         if self._fed_since_close:
             self._closed_words += self._words(self._decoder().FinalResult())
-            self._kaldi = None
+            if not self.keep_decoder:
+                self._kaldi = None
             self._turn_origin_ms = None
             self._fed_since_close = False
         return _text(self._closed_words)
@@ -205,7 +253,10 @@ class VoskRecognizer:
         return self._kaldi
 
     def _new_turn(self) -> None:
-        self._kaldi: vosk.KaldiRecognizer | None = None
+        if self._kaldi is not None:
+            self._decoder_turns += 1
+        if not self.keep_decoder or self._decoder_turns >= self.keep_turns:
+            self._kaldi = None
         self._resampler: StreamResampler | None = None
         self._turn_origin_ms: float | None = None
         self._closed_words: list[Word] = []
@@ -228,10 +279,12 @@ class VoskRecognizer:
         # Word times and confidences in final results only: partial results are read for their text,
         # and words in them would cost an alignment on every partial.
         kaldi.SetWords(True)
+        self._fed_s = self._origin_fed_s = 0.0  # seconds of audio fed to it: vosk's word times count from 0 there
+        self._decoder_turns = 0
         return kaldi
 
     def _words(self, result_json: str) -> list[Word]:
-        origin_ms = self._turn_origin_ms or 0.0
+        origin_ms = (self._turn_origin_ms or 0.0) - 1000.0 * self._origin_fed_s
         return [
             Word(w["word"], origin_ms + 1000.0 * w["start"], origin_ms + 1000.0 * w["end"], float(w.get("conf", 1.0)))
             for w in json.loads(result_json).get("result", [])
