@@ -67,3 +67,16 @@ def test_a_short_bench_run_measures_every_part(tmp_path):
     text = out.read_text(encoding="utf-8")
     assert "## Against the budget" in text and "| **total reply gap**" in text
     assert "total reply gap p95, default mode:" in text and "## What each lever bought" in text
+
+
+def test_a_bench_run_keeps_the_sections_other_tools_wrote_in_the_same_file():
+    from voice_trainer.bench import merged
+
+    old = ("# Benchmarks\n\n## Machine\n\nold machine\n\n## Reply gap over 9 spoken turns\n\nold gap\n\n"
+           "## Scale: the centre's library and review site\n\n100,000 sessions\n")
+    new = "# Benchmarks\n\n## Machine\n\nnew machine\n\n## Reply gap over 15 spoken turns\n\nnew gap\n"
+    doc = merged(old, new)
+    assert "new machine" in doc and "new gap" in doc
+    assert "old machine" not in doc and "old gap" not in doc
+    assert doc.rstrip().endswith("100,000 sessions") and doc.count("## Scale") == 1
+    assert merged("", new) == new

@@ -23,7 +23,7 @@ def bench(
     """Measure reply latency, recognition speed, start-up time and memory on this machine."""
     import sys
 
-    from voice_trainer.bench import markdown, run_bench
+    from voice_trainer.bench import markdown, merged, run_bench
     from voice_trainer.speech.models import find_model
 
     location = find_model(lang, model)
@@ -31,7 +31,8 @@ def bench(
     report = run_bench(location.path, turns=turns, trailing_silence_ms=trailing_silence_ms, say=say)
     text = markdown(report)
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    previous = output.read_text(encoding="utf-8", errors="replace") if output.is_file() else ""
+    output.write_text(merged(previous, text), encoding="utf-8")
     if json_out:
         json_out.write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=2), encoding="utf-8")
     print(text)
