@@ -44,6 +44,12 @@ BUDGET = {  # issue 10; memory and start-up: no worse than before it (peak RSS ~
 PAUSES_MS = (300, 400, 500, 600, 700)  # the thinking pauses put inside the pause turns, in turn
 CHUNK_SIZES_MS = (30, 100, 200, 400)
 OWN = "model's own"  # the search width the model ships with
+AGAIN = f"{OWN}, again (vosk's run-to-run difference)"  # the row that decodes the same way twice
+
+
+def _other_decoder(max_active: Any, kept: bool) -> str:
+    """The label of the row at the narrowed width with the recognizer the product does not use."""
+    return f"{max_active}, {'recognizer kept' if kept else 'fresh recognizer per turn'}"
 
 
 @dataclass
@@ -353,7 +359,7 @@ def recognition_speed(model_path: Path, wavs: list[Path], max_active: int) -> tu
     stats, reference = _decode_all(wide, wavs, None, 30, False, keep_decoder=False)
     curve.append({"max_active": OWN, "chunk_ms": 30, "partials": False, "decoder": "fresh", **stats, "agreement": 1.0})
     again, heard = _decode_all(wide, wavs, None, 30, False, keep_decoder=False)
-    curve.append({"max_active": f"{OWN}, again (vosk's run-to-run difference)", "chunk_ms": 30, "partials": False,
+    curve.append({"max_active": AGAIN, "chunk_ms": 30, "partials": False,
                   "decoder": "fresh", **again, "agreement": _word_agreement(reference, heard)})
     stats, _ = _decode_all(wide, wavs, None, 30, True, keep_decoder=False)
     curve.append({"max_active": OWN, "chunk_ms": 30, "partials": True, "decoder": "fresh", **stats})
@@ -373,7 +379,7 @@ def recognition_speed(model_path: Path, wavs: list[Path], max_active: int) -> tu
                       "agreement": _word_agreement(reference, heard)})
     other = not DEFAULT_KEEP_FREE_DECODER
     stats, heard = _decode_all(narrow, wavs, None, 30, False, keep_decoder=other)
-    curve.append({"max_active": f"{max_active}, {'recognizer kept' if other else 'fresh recognizer per turn'}",
+    curve.append({"max_active": _other_decoder(max_active, other),
                   "chunk_ms": 30, "partials": False, "decoder": "kept" if other else "fresh", **stats,
                   "agreement": _word_agreement(reference, heard)})
     vocabulary = sorted({w for phrases in _korean_moves().values() for p in phrases for w in p.split()})
@@ -664,14 +670,14 @@ def levers(report: BenchReport) -> list[str]:
     return [
         f"Free recognition's recognizer kept across turns (renewed every 8): CPU RTF "
         f"{_rtf(report, key='rtf_cpu', max_active=narrow, chunk_ms=30, partials=False, decoder='kept')} against "
-        f"{_rtf(report, key='rtf_cpu', decoder='fresh', chunk_ms=30, partials=False, max_active=f'{narrow}, fresh recognizer per turn')} "
+        f"{_rtf(report, key='rtf_cpu', decoder='fresh', chunk_ms=30, partials=False, max_active=_other_decoder(narrow, False))} "
         "with a fresh one per turn: a new vosk recognizer spends ~0.8-1 s of CPU building its search graph on "
         "its first second of audio, most of a 2-3 s turn's cost. Decoder search width: CPU RTF "
         f"{_rtf(report, key='rtf_cpu', max_active=OWN, chunk_ms=30, partials=False)} with the model's own "
         f"max-active (fresh), {narrow} keeps "
         f"{_rtf(report, key='agreement', max_active=narrow, chunk_ms=30, partials=False, decoder='kept')} of its "
         "words (the model's own settings run twice share "
-        f"{_rtf(report, key='agreement', max_active=f'{OWN}, again (vosk' + chr(39) + 's run-to-run difference)')}; "
+        f"{_rtf(report, key='agreement', max_active=AGAIN)}; "
         "synthetic speech the model hears poorly, so this is how much the words change, not accuracy; check it on "
         "real trainees' speech with `--decoder-max-active 0`).",
         "Chunk size and partial results (RTF wall with / without partials): "

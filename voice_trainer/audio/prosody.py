@@ -80,7 +80,7 @@ class PitchTrack:
     def add(self, audio: bytes, end_ms: float, voiced: bool) -> None:
         samples = np.frombuffer(audio, dtype="<i2").astype(np.float64)
         window = np.concatenate([self._history, samples])
-        self._history = window[-len(self._history):] if len(self._history) else self._history
+        self._history = window[-len(self._history):]
         if not voiced:
             return
         hz = self.pitch_hz(window)

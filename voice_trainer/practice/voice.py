@@ -303,7 +303,8 @@ class VoiceLoop:
             with self._timings_lock:
                 self._timings[turn] = _TurnTiming(
                     end_ms=ended.end_ms, end_of_turn_wait_ms=round(fired_ms - ended.end_ms, 1),
-                    recognition_ms=round(recognition_ms, 1), end_of_turn_cue=self._why if ended.reason == "silence" else ended.reason,
+                    recognition_ms=round(recognition_ms, 1),
+                    end_of_turn_cue=self._why if ended.reason == "silence" else ended.reason,
                 )
         reaction = self.session.trainee_says(
             heard.text, heard.words, start_ms=ended.start_ms, end_ms=ended.end_ms, source="voice"
