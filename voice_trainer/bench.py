@@ -263,10 +263,13 @@ def _voiced(wav: Path):
 
 def _start_call(model: Path, scenario: Path, data_dir: Path, seed: int, headset,
                 extra: tuple[str, ...]) -> tuple[subprocess.Popen, Path]:
+    from voice_trainer.audio.virtual_headset import die_with_parent
+
     proc = subprocess.Popen(
         [sys.executable, "-m", "voice_trainer", "practice", "--model", str(model), "--scenario", str(scenario),
          "--data-dir", str(data_dir), "--seed", str(seed), *extra],
         env=headset.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        preexec_fn=die_with_parent,
     )
     deadline = time.monotonic() + 60
     while not (data_dir / "sessions").exists() or not list((data_dir / "sessions").glob("*/events.jsonl")):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -71,3 +73,39 @@ def test_without_any_sound_device_the_error_says_to_plug_in_a_headset(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60).stdout
     assert out.strip() == "no input device found; plug in a headset or use --text"
+
+
+@pytest.mark.audio
+def test_a_killed_bench_or_test_run_leaves_no_sound_server_behind(tmp_path):
+    """The virtual headset's PulseAudio and its helpers die with the process that started them, even when
+    that process is killed outright (a timeout): nothing is left running on a shared machine."""
+    starter = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time\n"
+         "from pathlib import Path\n"
+         "from voice_trainer.audio.virtual_headset import start_pulse\n"
+         f"headset = start_pulse(Path({str(tmp_path)!r}))\n"
+         "print(' '.join(str(p.pid) for p in headset.processes), flush=True)\n"
+         "time.sleep(600)\n"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    pids = [int(p) for p in starter.stdout.readline().split()]
+    assert len(pids) == 3  # the server and its two silence keepers
+    assert all(os.path.exists(f"/proc/{pid}") for pid in pids)
+    starter.kill()
+    starter.wait()
+    deadline = time.monotonic() + 30
+
+    def alive(pid: int) -> bool:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)  # waiting for the processes to end, not for readiness
+    left = [pid for pid in pids if alive(pid)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left

@@ -12,6 +12,7 @@ PULSE_SINK, PULSE_SOURCE); a process that imported sounddevice earlier must call
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
@@ -24,6 +25,19 @@ from typing import Iterator
 
 MIC_SINK = "vt_mic"
 SPEAKER_SINK = "vt_spk"
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """`preexec_fn` for a helper process that must not outlive what started it (Linux): the kernel sends
+    it SIGTERM when the starting thread dies, so a benchmark or test run killed from outside (a timeout,
+    kill -9) leaves no practice process or PulseAudio server behind. Start such processes from a thread
+    that lives as long as they should (the main thread)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # not Linux: the caller's own clean-up is all there is
 
 
 @dataclass
@@ -44,7 +58,7 @@ class Headset:
 
     def play_into_mic(self, wav_path: Path | str, *, wait: bool = True) -> subprocess.Popen:
         """Play a WAV into the virtual microphone; returns the paplay process (finished when wait=True)."""
-        proc = subprocess.Popen(["paplay", "-d", MIC_SINK, str(wav_path)], env=self.env)
+        proc = subprocess.Popen(["paplay", "-d", MIC_SINK, str(wav_path)], env=self.env, preexec_fn=die_with_parent)
         if wait:
             assert proc.wait(timeout=60) == 0
         return proc
@@ -57,6 +71,7 @@ class Headset:
             ["parecord", "-d", f"{SPEAKER_SINK}.monitor", "--file-format=wav", "--channels=1", "--rate=22050",
              "--latency-msec=20", "--client-name=vt-recorder", str(path)],
             env=self.env,
+            preexec_fn=die_with_parent,
         )
         _wait_for_client(self, "vt-recorder")
         try:
@@ -109,6 +124,7 @@ def start_pulse(root: Path) -> Headset:
         env=server_env,
         stdout=log,
         stderr=log,
+        preexec_fn=die_with_parent,
     )
     client_env = {
         "PULSE_SERVER": f"unix:{runtime / 'native'}",
@@ -134,6 +150,7 @@ def start_pulse(root: Path) -> Headset:
                  "--latency-msec=10", "--client-name=vt-keeper"],
                 stdin=open("/dev/zero", "rb"),
                 env=env,
+                preexec_fn=die_with_parent,
             )
         )
     _wait_for_client(headset, "vt-keeper", listing="sink-inputs", count=2)
