@@ -106,6 +106,50 @@ def test_blocks_the_device_dropped_do_not_stamp_later_speech_too_early(headset):
     assert mic.read(0.01).timestamp_ms == pytest.approx(later.timestamp_ms + later.duration_ms)  # counting again
 
 
+def test_a_held_up_callback_delivering_its_backlog_at_once_does_not_move_the_count(headset):
+    """On a busy machine PortAudio's callback can be held up and then deliver half a second of blocks at
+    once. Nothing was lost: the blocks keep their counted times, and the speech after the burst is not
+    stamped later than it was spoken (which made end-of-turn waits read negative on the bench)."""
+    clock = ManualClock(0.0)
+    with MicStream(pick_input(None), clock=clock) as mic:
+        pass
+    block = bytes(2 * mic.block_frames)
+    pace = 1000.0 * mic.block_frames / mic.rate_hz
+    mic._stream = type("Open", (), {"active": True})()
+    for _ in range(5):  # on time
+        clock.advance(pace)
+        mic._on_audio(block, mic.block_frames, None, None)
+    clock.advance(20 * pace)  # held up for 20 blocks, then all of them at once
+    for _ in range(20):
+        mic._on_audio(block, mic.block_frames, None, None)
+    clock.advance(pace)
+    mic._on_audio(block, mic.block_frames, None, None)  # on time again
+    stamps = [mic.read(0.01).timestamp_ms for _ in range(26)]
+    assert stamps == pytest.approx([i * pace for i in range(26)])
+
+
+def test_blocks_lost_while_the_callback_was_held_up_move_the_count_by_what_was_lost(headset):
+    clock = ManualClock(0.0)
+    with MicStream(pick_input(None), clock=clock) as mic:
+        pass
+    block = bytes(2 * mic.block_frames)
+    pace = 1000.0 * mic.block_frames / mic.rate_hz
+    mic._stream = type("Open", (), {"active": True})()
+    for _ in range(5):
+        clock.advance(pace)
+        mic._on_audio(block, mic.block_frames, None, None)
+    clock.advance(30 * pace)  # held up for 30 blocks; only the last 10 survive, delivered at once
+    for _ in range(10):
+        mic._on_audio(block, mic.block_frames, None, None)
+    for _ in range(3):
+        clock.advance(pace)
+        mic._on_audio(block, mic.block_frames, None, None)
+    stamps = [mic.read(0.01).timestamp_ms for _ in range(18)]
+    assert stamps[:5] == pytest.approx([i * pace for i in range(5)])
+    # the 10 survivors are the 10 blocks before the hold-up ended, then the count runs on
+    assert stamps[5:] == pytest.approx([(25 + i) * pace for i in range(13)])
+
+
 def test_the_speaker_plays_a_line_whole(headset, line, tmp_path):
     clock = MonotonicClock()
     with headset.record_speaker(tmp_path / "speaker.wav") as recording:
@@ -204,7 +248,7 @@ for part in ("mic", "speaker"):
     try:
         if part == "mic":
             with MicStream(devices.pick_input(None), clock=MonotonicClock()) as mic:
-                assert mic.read(2.0) is not None
+                assert mic.read(15.0) is not None  # a fresh server on a busy machine can take a while
                 pull_the_plug(headset)
                 for _ in range(20):
                     mic.read(0.5)

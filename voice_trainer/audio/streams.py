@@ -47,7 +47,8 @@ class Speaker(Protocol):
 
 
 # A block arrives at most this long after its last sample was captured (the input latency of a sound server
-# on a busy machine); a sample count further behind than that means blocks were lost.
+# on a busy machine); a sample count further behind than that means blocks were lost, or the callback was
+# held up and its backlog is about to arrive in a burst (see `MicStream._settle`).
 MIC_LATE_MS = 150.0
 
 
@@ -78,6 +79,8 @@ class MicStream:
         self._stream: Any = None
         self._origin_ms = 0.0
         self._frames_read = 0
+        self._usual_late_ms = 0.0  # how late an on-time block arrives: the sound server's own latency
+        self._settled: list[tuple[bytes, Any, float]] = []  # a burst already judged, handed out block by block
 
     def __enter__(self) -> "MicStream":
         sd = sounddevice()
@@ -110,23 +113,57 @@ class MicStream:
 
     def read(self, timeout_s: float) -> AudioChunk | None:
         """The next block (int16, `channels` interleaved) stamped on the session timeline; None on timeout."""
+        if self._settled:
+            return self._stamp(*self._settled.pop(0))
         try:
-            data, status, arrived_ms = self._queue.get(timeout=timeout_s)
+            item = self._queue.get(timeout=timeout_s)
         except queue.Empty:
             self._check_alive()
             return None
+        if self._late_ms(item, self._frames_read) > MIC_LATE_MS:
+            self._settled = self._settle(item)
+            return self._stamp(*self._settled.pop(0))
+        return self._stamp(*item)
+
+    def _late_ms(self, item: tuple[bytes, Any, float], frames_before: int) -> float:
+        """How long after its counted end a block arrived."""
+        data, _, arrived_ms = item
+        frames = len(data) // (2 * self.channels)
+        return arrived_ms - (self._origin_ms + 1000.0 * (frames_before + frames) / self.rate_hz)
+
+    def _settle(self, first: tuple[bytes, Any, float]) -> list[tuple[bytes, Any, float]]:
+        """A block arrived later than a sound server delays one: either blocks were lost (the count fell
+        behind for good) or the callback was held up on a busy machine and its backlog comes in a burst
+        (the count is right; only the delivery was late). Gather the burst until blocks come at the pace
+        they are captured again, and judge by its least late block: a held-up callback catches up (its
+        last block is on time again), lost blocks leave every block late. Only a loss moves the count,
+        by what it lost; moving it on a late burst stamped everything after it too late."""
+        burst = [first]
+        pace_s = self.block_frames / self.rate_hz
+        while True:
+            try:
+                item = self._queue.get(timeout=2 * pace_s)
+            except queue.Empty:
+                break  # nothing more queued: the last block was the end of it
+            burst.append(item)
+            if item[2] - burst[-2][2] >= 500.0 * pace_s:
+                break  # arriving at the capture pace again
+        frames_before, least_late_ms = self._frames_read, math.inf
+        for item in burst:
+            least_late_ms = min(least_late_ms, self._late_ms(item, frames_before))
+            frames_before += len(item[0]) // (2 * self.channels)
+        if least_late_ms > MIC_LATE_MS:
+            self._origin_ms += least_late_ms - self._usual_late_ms
+        return burst
+
+    def _stamp(self, data: bytes, status: Any, arrived_ms: float) -> AudioChunk:
         if status and status.input_overflow:
             self.overflows += 1
-        frames = len(data) // (2 * self.channels)
-        counted_ms = self._origin_ms + 1000.0 * self._frames_read / self.rate_hz
-        # Counting samples is exact while none are lost. When the device drops blocks (a starved callback
-        # on a busy machine), counting falls behind: later speech would be stamped too early, inside the
-        # customer's line. A block cannot have started long before it arrived: re-anchor the count then.
-        earliest_ms = arrived_ms - 1000.0 * frames / self.rate_hz - MIC_LATE_MS
-        if counted_ms < earliest_ms:
-            self._origin_ms += earliest_ms - counted_ms
-            counted_ms = earliest_ms
-        chunk = AudioChunk(data, self.rate_hz, self.channels, 2, timestamp_ms=counted_ms)
+        late_ms = self._late_ms((data, status, arrived_ms), self._frames_read)
+        if 0.0 <= late_ms <= MIC_LATE_MS:  # an on-time block: follow the sound server's usual latency
+            self._usual_late_ms += 0.05 * (late_ms - self._usual_late_ms)
+        chunk = AudioChunk(data, self.rate_hz, self.channels, 2,
+                           timestamp_ms=self._origin_ms + 1000.0 * self._frames_read / self.rate_hz)
         self._frames_read += chunk.frames
         return chunk
 
