@@ -5,21 +5,13 @@ from __future__ import annotations
 import sys
 
 from voice_trainer.cli.app import app
+from voice_trainer.cli.commands import register
 from voice_trainer.errors import VoiceTrainerError
-
-# Command modules register themselves on `app` when imported.
-from voice_trainer.cli import practice as _practice  # noqa: F401,E402
-from voice_trainer.cli import scenario as _scenario  # noqa: F401,E402
-from voice_trainer.cli import classify as _classify  # noqa: F401,E402
-from voice_trainer.cli import speech as _speech  # noqa: F401,E402
-from voice_trainer.cli import audio as _audio  # noqa: F401,E402
-from voice_trainer.cli import trainer as _trainer  # noqa: F401,E402
-from voice_trainer.cli import review as _review  # noqa: F401,E402
-from voice_trainer.cli import bench as _bench  # noqa: F401,E402
 
 
 def main(argv: list[str] | None = None) -> int:
     quiet_libraries()
+    register(sys.argv[1:] if argv is None else argv)
     try:
         code = app(args=argv, standalone_mode=False)
         if isinstance(code, int):  # typer.Exit(n) comes back as a return value without standalone mode
