@@ -11,7 +11,6 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rapidfuzz import fuzz
 
 from voice_trainer.dialogue.cases import case_facts, pick_case
 from voice_trainer.dialogue.errors import DialogueError
@@ -334,6 +333,8 @@ class Conversation:
             return False
         # Saying again what the customer did not understand is fair once; a third time it is a script.
         # A turn that made a move or was a stock phrase counts at once.
+        from rapidfuzz import fuzz  # imported with understanding, which reads the turn first
+
         similar = [had_moves for earlier, had_moves in self._said if fuzz.ratio(normalized, earlier) >= REPEAT_SIMILARITY]
         return any(similar) or len(similar) >= 2
 
