@@ -6,6 +6,7 @@ import sys
 
 from voice_trainer.cli.app import app
 from voice_trainer.cli.commands import register
+from voice_trainer.cli.stderr import wait_for_stderr
 from voice_trainer.errors import VoiceTrainerError
 
 
@@ -17,9 +18,11 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(code, int):  # typer.Exit(n) comes back as a return value without standalone mode
             return code
     except VoiceTrainerError as err:
+        wait_for_stderr()
         print(f"voice-trainer: error: {_error_text(err)}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
+        wait_for_stderr()
         print("voice-trainer: interrupted", file=sys.stderr)
         return 130
     except SystemExit as exit_:
@@ -27,9 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # the CLI library's own usage errors and aborts
         # typer bundles its own copy of click in newer releases, so match by shape, not by import.
         if hasattr(err, "show") and hasattr(err, "exit_code"):
+            wait_for_stderr()
             err.show()
             return int(err.exit_code)
         if type(err).__name__ == "Abort":
+            wait_for_stderr()
             print("voice-trainer: aborted", file=sys.stderr)
             return 130
         raise
