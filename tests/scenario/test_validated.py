@@ -159,3 +159,15 @@ def test_an_unwritable_cache_folder_only_means_no_cache(scenario_file, tmp_path,
     blocked.write_text("a file where the cache folder would go")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
     assert load_file(scenario_file).data == load_file(scenario_file).data
+
+
+def test_entries_in_a_folder_others_can_write_are_not_read(scenario_file, cache_home):
+    good = load_file(scenario_file).data
+    folder = cache_home / "voice-trainer" / "scenarios"
+    folder.chmod(0o777)
+    try:
+        assert ValidatedScenarios().get(scenario_file.read_text(encoding="utf-8")) is None
+        assert load_file(scenario_file).data == good  # validated in full instead
+    finally:
+        folder.chmod(0o700)
+    assert ValidatedScenarios().get(scenario_file.read_text(encoding="utf-8")) == good

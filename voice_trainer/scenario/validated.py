@@ -8,8 +8,8 @@ is written whole to a temporary name and renamed into place, and read back only 
 checksum agree: a torn, foreign or unreadable entry is a miss (and removed), never an error. Only valid
 files are kept; an invalid one is loaded in full every time, so its errors read exactly as they always do.
 
-The entry is a pickle of the validated `ScenarioFile`, in the user's private cache folder, which only
-this user can write to (as with Python's own bytecode cache).
+The entry is a pickle of the validated `ScenarioFile`, so it is read only from a folder that this user
+owns and nobody else can write to; any other folder is no cache at all.
 """
 
 from __future__ import annotations
@@ -51,6 +51,8 @@ class ValidatedScenarios:
     def get(self, text: str) -> ScenarioFile | None:
         key = _key(text)
         path = self._path(key)
+        if not _private(self.folder):
+            return None
         try:
             entry = path.read_bytes()
         except OSError:
@@ -69,6 +71,8 @@ class ValidatedScenarios:
         header = _HEADER.pack(_MAGIC, key, len(payload), _digest(payload))
         try:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not _private(self.folder):
+                return
             fd, tmp = tempfile.mkstemp(prefix=".part-", dir=self.folder)
             try:
                 with os.fdopen(fd, "wb") as f:
@@ -130,6 +134,15 @@ def _installed(name: str) -> str:
         return f"{name}:{origin}:{stat.st_size}:{stat.st_mtime_ns}"
     except (OSError, ImportError, ValueError):
         return f"{name}:unknown"
+
+
+def _private(folder: Path) -> bool:
+    """Owned by this user and writable by nobody else (the entries are pickles: loading one runs code)."""
+    try:
+        st = folder.stat()
+    except OSError:
+        return False
+    return st.st_uid == os.getuid() and not st.st_mode & 0o022
 
 
 def _digest(payload: bytes) -> bytes:
