@@ -9,6 +9,7 @@ import pytest
 import typer.main
 
 from voice_trainer.cli.app import app
+from voice_trainer.cli.commands import register_all
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 
@@ -26,6 +27,7 @@ def commands() -> list[tuple[str, object]]:
             else:
                 found.append((path, command))
 
+    register_all()  # `voice-trainer` imports a command's module when it runs it; here we want them all
     walk(typer.main.get_command(app), "")
     return found
 

@@ -5,29 +5,24 @@ from __future__ import annotations
 import sys
 
 from voice_trainer.cli.app import app
+from voice_trainer.cli.commands import register
+from voice_trainer.cli.stderr import wait_for_stderr
 from voice_trainer.errors import VoiceTrainerError
-
-# Command modules register themselves on `app` when imported.
-from voice_trainer.cli import practice as _practice  # noqa: F401,E402
-from voice_trainer.cli import scenario as _scenario  # noqa: F401,E402
-from voice_trainer.cli import classify as _classify  # noqa: F401,E402
-from voice_trainer.cli import speech as _speech  # noqa: F401,E402
-from voice_trainer.cli import audio as _audio  # noqa: F401,E402
-from voice_trainer.cli import trainer as _trainer  # noqa: F401,E402
-from voice_trainer.cli import review as _review  # noqa: F401,E402
-from voice_trainer.cli import bench as _bench  # noqa: F401,E402
 
 
 def main(argv: list[str] | None = None) -> int:
     quiet_libraries()
+    register(sys.argv[1:] if argv is None else argv)
     try:
         code = app(args=argv, standalone_mode=False)
         if isinstance(code, int):  # typer.Exit(n) comes back as a return value without standalone mode
             return code
     except VoiceTrainerError as err:
+        wait_for_stderr()
         print(f"voice-trainer: error: {_error_text(err)}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
+        wait_for_stderr()
         print("voice-trainer: interrupted", file=sys.stderr)
         return 130
     except SystemExit as exit_:
@@ -35,9 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # the CLI library's own usage errors and aborts
         # typer bundles its own copy of click in newer releases, so match by shape, not by import.
         if hasattr(err, "show") and hasattr(err, "exit_code"):
+            wait_for_stderr()
             err.show()
             return int(err.exit_code)
         if type(err).__name__ == "Abort":
+            wait_for_stderr()
             print("voice-trainer: aborted", file=sys.stderr)
             return 130
         raise

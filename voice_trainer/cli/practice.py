@@ -13,6 +13,7 @@ import typer
 from voice_trainer.cli.app import app
 from voice_trainer.cli.options import DataDir, InputDevice, Model, ScenarioLang, ScenarioName
 from voice_trainer.cli.render import conversation_printer, debrief_text, partial_printer, plain, ui
+from voice_trainer.cli.stderr import wait_for_stderr
 from voice_trainer.errors import UsageError
 from voice_trainer.settings import (
     DEFAULT_DECODER_MAX_ACTIVE,
@@ -112,7 +113,7 @@ def practice(
     )
     words = ui(loaded.lang)
     out = lambda line: print(line, flush=True)  # noqa: E731
-    say = lambda line: print(f"voice-trainer: {line}", file=sys.stderr, flush=True)  # noqa: E731
+    say = _say
     interactive = _is_tty(sys.stdin)
     text_mode = bool(text or script)
     reply_lines = None
@@ -142,6 +143,12 @@ def practice(
         out(json.dumps(outcome.result, ensure_ascii=False))
     if outcome.interrupted:
         raise typer.Exit(130)
+
+
+def _say(line: str) -> None:
+    """A notice on stderr, once the early start of the sound system no longer hides stderr."""
+    wait_for_stderr()
+    print(f"voice-trainer: {line}", file=sys.stderr, flush=True)
 
 
 def _load_scenario(name: str, lang: str):

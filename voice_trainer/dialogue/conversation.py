@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from rapidfuzz import fuzz
 
 from voice_trainer.dialogue.cases import case_facts, pick_case
 from voice_trainer.dialogue.errors import DialogueError
@@ -18,14 +18,18 @@ from voice_trainer.dialogue.lines import LineBook, escalated
 from voice_trainer.dialogue.machine import (
     ANGER_MAXED, QUIT, SETTLE, CustomerModel, RuleTransition, build_machine, initial_state,
 )
-from voice_trainer.dialogue.reading import TurnReader, TurnReading
 from voice_trainer.dialogue.record import CallRecord
 from voice_trainer.dialogue.reply import Said, compose
 from voice_trainer.dialogue.text import normalize
-from voice_trainer.dialogue.understanding import MoveClassifier, Understanding
 from voice_trainer.events import CustomerLine, Event, MovesUnderstood, ReactionApplied, StateEntered
 from voice_trainer.scenario.schema import Reaction as ReactionSpec
 from voice_trainer.scenario.schema import ScenarioFile
+
+if TYPE_CHECKING:
+    # Understanding a turn (patterns, examples, the lemmatizer) is not needed to open the call: it is
+    # imported when the first turn is read, or by the warm-up while the customer speaks his opening.
+    from voice_trainer.dialogue.reading import TurnReader, TurnReading
+    from voice_trainer.dialogue.understanding import MoveClassifier, Understanding
 
 # Saying (nearly) the same sentence again is what a manual-reading agent does; the customer notices.
 REPEAT_SIMILARITY = 90
@@ -103,12 +107,16 @@ class Conversation:
     @property
     def classifier(self) -> MoveClassifier:
         if self._classifier is None:
+            from voice_trainer.dialogue.understanding import MoveClassifier
+
             self._classifier = MoveClassifier(self.scenario.moves, self.scenario.language)
         return self._classifier
 
     @property
     def reader(self) -> TurnReader:
         if self._reader is None:
+            from voice_trainer.dialogue.reading import TurnReader
+
             self._reader = TurnReader(self.scenario, self._wording)
         return self._reader
 
@@ -325,6 +333,8 @@ class Conversation:
             return False
         # Saying again what the customer did not understand is fair once; a third time it is a script.
         # A turn that made a move or was a stock phrase counts at once.
+        from rapidfuzz import fuzz  # imported with understanding, which reads the turn first
+
         similar = [had_moves for earlier, had_moves in self._said if fuzz.ratio(normalized, earlier) >= REPEAT_SIMILARITY]
         return any(similar) or len(similar) >= 2
 

@@ -7,14 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-from pydantic import ValidationError
-
 from voice_trainer.errors import ScenarioError, ScenarioErrors
 from voice_trainer.scenario.schema import PERSONA_MARK, ScenarioFile
-from voice_trainer.scenario.yaml_text import YamlLoader, compose, read_text, yaml_error
 
 if TYPE_CHECKING:
+    import yaml
+
     from voice_trainer.scenario.traps import LemmaTrapFinder
 
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "scenarios"
@@ -72,7 +70,27 @@ def load(spec: str | Path, lang: str = "ru") -> Scenario:
 
 
 def load_file(path: Path) -> Scenario:
-    return _load_tree(path)[0]
+    """The validated scenario; a file found valid before (same text, same program) is read back from the
+    cache of validated scenarios instead of being parsed and checked again."""
+    from voice_trainer.scenario.validated import ValidatedScenarios
+
+    validated = ValidatedScenarios()
+    text = _text_if_readable(path)
+    if text is not None:
+        data = validated.get(text)
+        if data is not None:
+            return Scenario(data=data, path=path)
+    scenario, _, text = _load_checked(path)
+    validated.put(text, scenario.data)
+    return scenario
+
+
+def _text_if_readable(path: Path) -> str | None:
+    """The file's text, or None if anything is odd about it: the full load then says what."""
+    try:
+        return path.read_bytes().decode("utf-8") if path.is_file() else None
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def check_file(path: Path, lemma_traps: LemmaTrapFinder | None = None) -> tuple[Scenario, list[ScenarioWarning]]:
@@ -103,7 +121,17 @@ class ScenarioWarning:
 
 
 def _load_tree(path: Path) -> tuple[Scenario, yaml.Node]:
+    scenario, tree, _ = _load_checked(path)
+    return scenario, tree
+
+
+def _load_checked(path: Path) -> tuple[Scenario, yaml.Node, str]:
+    """The scenario, the YAML tree it was read from and the text that was validated."""
+    import yaml
+    from pydantic import ValidationError
+
     from voice_trainer.scenario.checks import check_meaning
+    from voice_trainer.scenario.yaml_text import YamlLoader, compose, read_text, yaml_error
 
     file = str(path)
     text = read_text(path)
@@ -123,7 +151,7 @@ def _load_tree(path: Path) -> tuple[Scenario, yaml.Node]:
     errors += [_located(file, tree, loc, message) for loc, message in check_meaning(data)]
     if errors:
         raise ScenarioErrors(errors)
-    return Scenario(data=data, path=path), tree
+    return Scenario(data=data, path=path), tree, text
 
 
 def _located(file: str, tree: yaml.Node, loc: tuple[Any, ...], message: str) -> ScenarioError:
@@ -139,6 +167,8 @@ def line_of(tree: yaml.Node, loc: tuple[Any, ...]) -> int | None:
 def locate(tree: yaml.Node, loc: tuple[Any, ...]) -> tuple[int | None, str]:
     """The line of the deepest node along `loc` in the YAML tree, and the key path as the file spells it:
     a persona's lines written `answer@stubborn` are ('lines', 'answer', 'stubborn') to the schema."""
+    import yaml
+
     node = tree
     line = node.start_mark.line + 1
     shown: list[str] = []
@@ -170,12 +200,16 @@ def locate(tree: yaml.Node, loc: tuple[Any, ...]) -> tuple[int | None, str]:
 
 def _persona_keys(found: tuple[yaml.Node, yaml.Node] | None) -> set[str]:
     """The persona names a line written as a mapping gives (`answer: {stubborn: [...]}`)."""
+    import yaml
+
     if found is None or not isinstance(found[1], yaml.MappingNode):
         return set()
     return {key.value for key, _ in found[1].value}
 
 
 def _duplicate_keys(file: str, tree: yaml.Node, path: tuple[Any, ...] = ()) -> list[ScenarioError]:
+    import yaml
+
     errors: list[ScenarioError] = []
     if isinstance(tree, yaml.MappingNode):
         seen: set[str] = set()

@@ -8,7 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: the validators are built when a file is first validated, not on import; a scenario read
+    # back from the cache of validated scenarios (scenario/validated.py) needs none of them.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 Number = Union[int, float]
@@ -70,7 +72,8 @@ class DoneIn(Strict):
     states: list[str]
 
 
-Conditions.model_rebuild()
+# No Conditions.model_rebuild() here: with defer_build the forward references above (DoneCount, DoneIn,
+# Conditions itself) are resolved when a file is first validated.
 
 
 class Cue(Strict):
@@ -182,7 +185,7 @@ class Rule(Strict):
     Rules are tried in file order; the first whose state and conditions match wins.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     on: Names
     from_: Names = Field(alias="from")
@@ -201,7 +204,7 @@ class Rule(Strict):
 class AutoRule(Strict):
     """Checked after every turn: when the customer is in `from` and `when` holds, he moves on by himself."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     from_: Names = Field(alias="from")
     when: Conditions | None = None
@@ -283,12 +286,14 @@ class Customer(Strict):
 
 
 class ScenarioFile(Strict):
+    # Defaults that are models come from a factory: an instance made here, on import, would build the
+    # validators that defer_build leaves for the first file validated.
     scenario: str
     language: str = Field(min_length=2, max_length=8)
     title: str
     summary: str = ""
-    customer: Customer = Customer()
-    voice: VoiceSettings = VoiceSettings()
+    customer: Customer = Field(default_factory=Customer)
+    voice: VoiceSettings = Field(default_factory=VoiceSettings)
     facts: dict[str, list[str]] = {}
     cases: dict[str, Case] = {}
     timeline: Timeline | None = None
@@ -297,7 +302,7 @@ class ScenarioFile(Strict):
     policies: dict[str, Policy] = Field(min_length=1)
     default_policy: str
     opening: str  # line the customer opens the call with
-    anger: AngerSettings = AngerSettings()
+    anger: AngerSettings = Field(default_factory=AngerSettings)
     phases: list[Phase] = Field(min_length=1)
     moves: dict[str, Move] = Field(min_length=1)
     states: dict[str, State] = Field(min_length=1)
@@ -307,7 +312,7 @@ class ScenarioFile(Strict):
     reactions: Reactions
     details: dict[str, Detail] = {}
     manual_phrases: Cue | None = None  # phrases from a support manual that say nothing; never credited
-    tone: Tone = Tone()
+    tone: Tone = Field(default_factory=Tone)
     combined_lines: list[CombinedLine] = []
     lines: dict[str, Union[list[str], dict[str, list[str]]]]
     rubric: Rubric

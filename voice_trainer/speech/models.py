@@ -306,7 +306,7 @@ def _download(url: str, part: Path, lang: str, progress: bool) -> bool:
     offset = part.stat().st_size if part.exists() else 0
     try:
         source, total_bytes, resumed = _open(url, offset)
-    except _NETWORK_ERRORS as err:
+    except _network_errors() as err:
         raise _download_error(url, lang, err) from None
     with source:
         still = (total_bytes - (offset if resumed else 0)) if total_bytes is not None else 0
@@ -320,7 +320,7 @@ def _download(url: str, part: Path, lang: str, progress: bool) -> bool:
             while True:
                 try:
                     block = source.read(_BLOCK_BYTES)
-                except _NETWORK_ERRORS as err:
+                except _network_errors() as err:
                     raise _download_error(url, lang, err) from None
                 if not block:
                     break
@@ -341,13 +341,11 @@ def _download(url: str, part: Path, lang: str, progress: bool) -> bool:
 
 
 def _network_errors() -> tuple[type[BaseException], ...]:
+    """Looked up when a download fails, not on import: finding a model (every practice start) needs no HTTP."""
     import http.client
     import urllib.error
 
     return (urllib.error.URLError, http.client.HTTPException, OSError, ValueError)
-
-
-_NETWORK_ERRORS = _network_errors()
 
 
 def _download_error(url: str, lang: str, err: BaseException) -> ModelError:

@@ -142,8 +142,23 @@ def start_engine_early() -> None:
         except Exception:
             pass
 
+    global _SOUND_SYSTEM_START
     threading.Thread(target=start, name="pyttsx3-start", daemon=True).start()
-    threading.Thread(target=load_sound_system, name="portaudio-start", daemon=True).start()
+    _SOUND_SYSTEM_START = threading.Thread(target=load_sound_system, name="portaudio-start", daemon=True)
+    _SOUND_SYSTEM_START.start()
+
+
+_SOUND_SYSTEM_START: threading.Thread | None = None
+
+
+def wait_for_sound_system(timeout_s: float = 10.0) -> None:
+    """Wait until the sound system started by `start_engine_early` is up. While PortAudio starts,
+    sounddevice points stderr (fd 2) at /dev/null to hide ALSA's chatter: a message printed then is
+    lost, so whoever prints an error during start-up waits for this first."""
+    global _SOUND_SYSTEM_START
+    if _SOUND_SYSTEM_START is not None:
+        _SOUND_SYSTEM_START.join(timeout_s)
+        _SOUND_SYSTEM_START = None  # up, or hung: either way nobody waits for it again
 
 
 # --- the synthesizer ---------------------------------------------------------------------------
