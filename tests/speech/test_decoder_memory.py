@@ -197,3 +197,16 @@ def test_an_error_in_idle_work_is_raised_by_the_next_call():
     with pytest.raises(RuntimeError, match="idle work failed"):
         background.finish_async().result(timeout=30)
     background.close()
+
+
+def test_the_bench_counts_the_warm_up_apart_and_never_drops_it(ko_model, espeak_wav):
+    """The bench's free row decodes as practice does (idle work between turns); the CPU spent warming
+    renewed recognizers is not in the turns' RTF, so it must show in its own figures."""
+    from voice_trainer.bench import _decode_all
+
+    wavs = [espeak_wav(text, pad_ms=PAD_MS) for text in TURNS[:2]]
+    stats, heard = _decode_all(ko_model, wavs, None, CHUNK_MS, False, keep_decoder=True)
+    assert all(heard)
+    assert stats["warm_up_cpu_s"] > 0
+    assert stats["rtf_cpu_with_warm_up"] == pytest.approx(stats["rtf_cpu"] + stats["warm_up_cpu_s"] / stats["audio_s"],
+                                                         abs=0.002)
