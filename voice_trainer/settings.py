@@ -63,10 +63,20 @@ DEFAULT_DECODER_MAX_ACTIVE = 1000
 # the benchmark's 2-3 s turns was most of the cost (CPU RTF 0.92 fresh -> 0.28 kept on 17 espeak-ng
 # turns, max-active 1000, while other jobs loaded the machine; docs/benchmarks.md).
 DEFAULT_KEEP_FREE_DECODER = True
-# ...for this many turns: what it built stays in memory (VmRSS after loading the model +165 MB after 22
-# kept turns, +190 MB after 88; +77 MB with a fresh one per turn). Renewed every 8 turns: CPU RTF 0.33,
-# peak +138 MB over 44 turns.
-DEFAULT_FREE_DECODER_TURNS = 8
+# ...for this many turns: what it built stays in memory, ~10-20 MB a turn on the Korean small model
+# (VmRSS after loading the model +165 MB after 22 kept turns, +190 MB after 88). Peak RSS of one 8-turn
+# practice call (bench calls, freed memory handed back between turns) by renewal cadence: 8 turns 711,
+# 6 710, 4 685, 3 676-682, 2 674 MB (724 before the hand-back); with MALLOC_ARENA_MAX=2 (mallopt at
+# start-up) 4: 678, 3: 667-668 MB. CPU RTF of the turns / with the warm-ups between them, 24 espeak-ng
+# turns in one run (load average ~2.5; runs differ by +-0.05): 2 0.40 / 0.56, 3 0.38 / 0.51, 4 0.36 / 0.45,
+# 8 0.29 / 0.35; 3 without a warm-up 0.48. 3 is the widest that keeps a practice process near the 680 MB
+# budget (under it only with MALLOC_ARENA_MAX=2).
+DEFAULT_FREE_DECODER_TURNS = 3
+# A renewed one is made and warmed on this much silence between turns, off the reply path
+# (speech/vosk_recognizer.py): a new recognizer's first frames build the start of its search graph,
+# ~1 s of CPU that would otherwise land on the trainee's next turn. 150, 300 and 500 ms cost about the
+# same and take the same off the turn (the cost is in the first frames); 0 turns it off.
+DEFAULT_FREE_DECODER_WARM_UP_MS = 150
 
 
 @dataclass(frozen=True)

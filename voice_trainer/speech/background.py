@@ -6,7 +6,8 @@ fresh one per turn). On the listening thread, a slow stretch would delay the
 end-of-turn rule itself; here the microphone loop only queues audio, and vosk (which releases the GIL
 while it decodes) works on the other core. `accept` returns the newest partial text without waiting;
 `close_utterance` is queued; `finish` waits for the queue to drain and returns the final words
-(`finish_async` hands back a future instead, for a pass nobody waits for).
+(`finish_async` hands back a future instead, for a pass nobody waits for). Once a turn's words are
+handed on, the thread does the recognizer's idle work (`between_turns`, if it has one).
 
 The recognizer may arrive after the audio: `BackgroundRecognizer(make=...)` starts with only a way to
 make one (which may wait for the model to finish loading). Audio is queued meanwhile and decoded once
@@ -122,6 +123,7 @@ class BackgroundRecognizer:
                 self._error = err
             finally:
                 self.ready.set()
+        self._between_turns()  # e.g. warm the recognizer up while the customer speaks his opening
         pending = None
         while True:
             job, pending = (pending, None) if pending is not None else (self._jobs.get(), None)
@@ -140,6 +142,16 @@ class BackgroundRecognizer:
                 if isinstance(job, Future) and not job.done():
                     job.set_exception(err)
 
+    def _between_turns(self) -> None:
+        """The recognizer's idle work (VoskRecognizer: renew and warm its decoder, free memory), once the
+        turn's words have been handed on: whoever waits for them never waits for this."""
+        idle = getattr(self._recognizer, "between_turns", None)
+        if idle is not None and self._error is None:
+            try:
+                idle()
+            except BaseException as err:  # surfaced on the listening thread's next call
+                self._error = err
+
     def _do(self, job: object) -> None:
         recognizer = self._recognizer
         assert recognizer is not None
@@ -148,6 +160,7 @@ class BackgroundRecognizer:
         elif isinstance(job, Future):
             self._partial = ""
             job.set_result(recognizer.finish())
+            self._between_turns()
         elif job == _CLOSE:
             so_far = recognizer.close_utterance()
             if isinstance(so_far, str):

@@ -10,14 +10,21 @@ models compose HCLr.fst with Gr.fst on the fly) as the decoding reaches each sta
 built. On the benchmark's 2-3 s turns that warm-up was most of free recognition's cost, so a free
 recognizer keeps one vosk recognizer for all its turns (`keep_decoder`); a grammar recognizer still
 gets a fresh one per turn.
+
+What a kept recognizer built stays in memory (~10 MB a turn on the Korean small model), so it is
+renewed every few turns, and `between_turns()` (called once a turn's result is out, off the reply
+path) makes the new one at once and warms it on a moment of silence, then hands the memory vosk
+freed back to the system (glibc keeps freed heap otherwise, and the process's peak RSS grows by it).
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import re
 import shutil
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -59,7 +66,9 @@ def load_model(path: Path, *, max_active: int | None = None, beam: float | None 
         vosk.SetLogLevel(VOSK_LOG_LEVEL)
         try:
             with _narrowed(path, search) as load_from:
-                return VoskModel(path, load_from=load_from)
+                model = VoskModel(path, load_from=load_from)
+            release_freed_memory()
+            return model
         except Exception as err:  # vosk raises bare Exception("Failed to create a model")
             problem = f"vosk could not load it: {err}"
     raise ModelError(
@@ -166,12 +175,15 @@ class VoskRecognizer:
     """
 
     def __init__(self, model: vosk.Model, *, grammar: list[str] | None = None, offset_ms: float = 0.0,
-                 partials: bool = True, keep_decoder: bool | None = None, keep_turns: int | None = None):
+                 partials: bool = True, keep_decoder: bool | None = None, keep_turns: int | None = None,
+                 warm_up_ms: int | None = None):
         """`keep_decoder`: one vosk recognizer for `keep_turns` turns instead of a fresh one per turn (None:
         the defaults for free recognition, `settings.DEFAULT_KEEP_FREE_DECODER` and
         `DEFAULT_FREE_DECODER_TURNS`; a grammar recognizer never keeps one). What it built of its search
-        graph stays in memory, so it is renewed now and then."""
-        from voice_trainer.settings import DEFAULT_FREE_DECODER_TURNS, DEFAULT_KEEP_FREE_DECODER
+        graph stays in memory, so it is renewed now and then. `warm_up_ms` of silence warm a kept one
+        in `between_turns()` (None: `DEFAULT_FREE_DECODER_WARM_UP_MS`; 0: no warm-up)."""
+        from voice_trainer.settings import (DEFAULT_FREE_DECODER_TURNS, DEFAULT_FREE_DECODER_WARM_UP_MS,
+                                            DEFAULT_KEEP_FREE_DECODER)
 
         self._model = model
         self.partials = partials
@@ -182,7 +194,10 @@ class VoskRecognizer:
         keep = DEFAULT_KEEP_FREE_DECODER if keep_decoder is None else keep_decoder
         self.keep_decoder = keep and not self.grammar_json
         self.keep_turns = max(1, DEFAULT_FREE_DECODER_TURNS if keep_turns is None else keep_turns)
+        self.warm_up_ms = max(0, DEFAULT_FREE_DECODER_WARM_UP_MS if warm_up_ms is None else warm_up_ms)
+        self.warm_up_cpu_s = 0.0  # CPU time spent warming kept recognizers, for the benchmark
         self._decoder_turns = 0
+        self._cold = False  # the vosk recognizer has not decoded anything yet
         self._next_ms = offset_ms
         self._kaldi: vosk.KaldiRecognizer | None = None
         self._new_turn()
@@ -193,6 +208,7 @@ class VoskRecognizer:
             self._turn_origin_ms = chunk.timestamp_ms if chunk.timestamp_ms is not None else self._next_ms
             self._origin_fed_s = self._fed_s  # vosk's clock at the turn's first sample
         self._next_ms = (chunk.timestamp_ms if chunk.timestamp_ms is not None else self._next_ms) + chunk.duration_ms
+        self._cold = False
         if self._feed(self._resampler_for(chunk).convert(chunk).audio) or not self.partials:
             return _text(self._closed_words)
         partial = json.loads(self._decoder().PartialResult()).get("partial", "")
@@ -204,6 +220,31 @@ class VoskRecognizer:
         words = tuple(self._closed_words + last)
         self._new_turn()
         return Recognition(_text(words), words)
+
+    def between_turns(self) -> None:
+        """Idle work once a turn's result has been handed on (never between `accept` calls of a turn):
+        a kept vosk recognizer due for renewal is renewed now and warmed, not when the trainee's next
+        turn starts; then the memory vosk freed goes back to the system."""
+        if self._turn_open():
+            return
+        if self.keep_decoder and self.warm_up_ms and (self._kaldi is None or self._cold):
+            self._warm_up()
+        release_freed_memory()
+
+    def _warm_up(self) -> None:
+        """Decode `warm_up_ms` of silence and drop what it heard: a new recognizer builds the start of its
+        search graph on its first audio (~1 s of CPU on the small models), which would otherwise land on the
+        trainee's next turn. The silence counts on vosk's clock like any audio, so word times stay right."""
+        started = time.thread_time()
+        self._decoder()
+        self._feed(bytes(2 * (self.rate_hz * self.warm_up_ms // 1000)))
+        self._kaldi.FinalResult()
+        self._fed_since_close = False
+        self._cold = False
+        self.warm_up_cpu_s += time.thread_time() - started
+
+    def _turn_open(self) -> bool:
+        return self._turn_origin_ms is not None or self._fed_since_close or bool(self._closed_words)
 
     def _feed(self, audio: bytes) -> bool:
         """True when vosk closed an utterance on its own (a long pause inside our turn); its words are kept."""
@@ -281,6 +322,7 @@ class VoskRecognizer:
         kaldi.SetWords(True)
         self._fed_s = self._origin_fed_s = 0.0  # seconds of audio fed to it: vosk's word times count from 0 there
         self._decoder_turns = 0
+        self._cold = True
         return kaldi
 
     def _words(self, result_json: str) -> list[Word]:
@@ -290,6 +332,30 @@ class VoskRecognizer:
             for w in json.loads(result_json).get("result", [])
             if w.get("word") != UNKNOWN_WORD
         ]
+
+
+def release_freed_memory() -> None:
+    """Hand the heap memory freed so far back to the system (glibc's malloc_trim; ~2 ms). vosk frees
+    tens of MB when a recognizer goes (its part of the search graph, its decoder), but glibc keeps freed
+    memory in its arenas, one per thread that decoded, so the process's RSS keeps its high-water mark.
+    Elsewhere than glibc, nothing."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+def _malloc_trim():
+    global _TRIM
+    if _TRIM is False:
+        try:
+            _TRIM = ctypes.CDLL(None).malloc_trim  # the C library the interpreter runs on
+            _TRIM.argtypes, _TRIM.restype = [ctypes.c_size_t], ctypes.c_int
+        except (OSError, AttributeError):  # not glibc (musl, macOS, Windows)
+            _TRIM = None
+    return _TRIM
+
+
+_TRIM = False  # looked up on first use
 
 
 def transcribe_file(path: Path, model: vosk.Model, grammar: list[str] | None = None) -> Recognition:
