@@ -636,13 +636,14 @@ def markdown(report: BenchReport) -> str:
         "## Recognition cost: real-time factor by chunk size, partial results and search width",
         "",
         "| search (max-active) | recognizer | chunk ms | partial results | grammar | RTF wall | RTF CPU "
-        "| FinalResult p50 ms | words shared with the model's own |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| FinalResult p50 ms | words shared with the model's own | warm-up CPU s | RTF CPU with warm-ups |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in report.rtf_curve:
         lines.append(f"| {r['max_active']} | {r.get('decoder', '-')} | {r['chunk_ms']} | {'yes' if r['partials'] else 'no'} | "
                      f"{'yes' if r.get('grammar') else 'no'} | {r['rtf_wall']} | {r['rtf_cpu']} | "
-                     f"{r['final_result_p50_ms']} | {r.get('agreement', '-')} |")
+                     f"{r['final_result_p50_ms']} | {r.get('agreement', '-')} | {r.get('warm_up_cpu_s', '-')} | "
+                     f"{r.get('rtf_cpu_with_warm_up', '-')} |")
     fw = report.launch_to_first_word_ms
     lines += [
         "",
@@ -668,6 +669,8 @@ def markdown(report: BenchReport) -> str:
          BUDGET["free_recognition_rtf"], ""),
         ("free recognition real-time factor, wall time (other helpers share the cores)", free_rtf(report),
          BUDGET["free_recognition_rtf"], ""),
+        ("free recognition CPU per second of speech, warming renewed recognizers between turns included",
+         free_rtf(report, "rtf_cpu_with_warm_up"), BUDGET["free_recognition_rtf"], ""),
         ("launch -> first word, median", round(statistics.median(fw)) if fw else None,
          BUDGET["launch_to_first_word_ms"], " ms"),
         ("peak RSS of a practice process", report.peak_rss_mb or None, BUDGET["peak_rss_mb"], " MB"),
@@ -693,11 +696,16 @@ def levers(report: BenchReport) -> list[str]:
     curve = {ms: (_rtf(report, max_active=narrow, chunk_ms=ms, partials=True),
                   _rtf(report, max_active=narrow, chunk_ms=ms, partials=False)) for ms in CHUNK_SIZES_MS}
     silence = report.settings["trailing_silence_ms"]
+    from voice_trainer.settings import DEFAULT_FREE_DECODER_TURNS, DEFAULT_FREE_DECODER_WARM_UP_MS
+
     return [
-        f"Free recognition's recognizer kept across turns (renewed every 8): CPU RTF "
+        f"Free recognition's recognizer kept across turns (renewed every {DEFAULT_FREE_DECODER_TURNS}, and a "
+        f"renewed one warmed on {DEFAULT_FREE_DECODER_WARM_UP_MS} ms of silence between turns): CPU RTF "
         f"{_rtf(report, key='rtf_cpu', max_active=narrow, chunk_ms=30, partials=False, decoder='kept')} against "
         f"{_rtf(report, key='rtf_cpu', decoder='fresh', chunk_ms=30, partials=False, max_active=_other_decoder(narrow, False))} "
-        "with a fresh one per turn: a new vosk recognizer spends ~0.8-1 s of CPU building its search graph on "
+        "with a fresh one per turn (with the warm-ups counted: "
+        f"{_rtf(report, key='rtf_cpu_with_warm_up', max_active=narrow, chunk_ms=30, partials=False, decoder='kept')}): "
+        "a new vosk recognizer spends ~0.8-1 s of CPU building its search graph on "
         "its first second of audio, most of a 2-3 s turn's cost. Decoder search width: CPU RTF "
         f"{_rtf(report, key='rtf_cpu', max_active=OWN, chunk_ms=30, partials=False)} with the model's own "
         f"max-active (fresh), {narrow} keeps "
@@ -777,8 +785,11 @@ READING = [
     "Search width and the kept recognizer, measured by hand on 17 espeak-ng Korean turns (51 s, CPU RTF / words "
     "shared with the model's own settings): 3000 fresh 1.19 / 1.0, 3000 kept 0.52 / 0.91, 1500 kept 0.31 / 0.84, "
     "1000 fresh 0.99 / 0.79, 1000 kept 0.28 / 0.79, 1000 kept with beam 8 0.21 / 0.65 (the beams stay the "
-    "model's own). Keeping one recognizer for good grows memory (+165 MB after 22 turns), so it is renewed "
-    "every 8 turns (0.33, peak +138 MB over 44 turns). The load average stayed above 5 while measuring.",
+    "model's own). Keeping one recognizer for good grows memory (+165 MB after 22 turns), so it is renewed. "
+    "Renewal cadence on 24 espeak-ng turns (70 s), CPU RTF of the turns / with the warm-ups between them: every "
+    "2 turns 0.40 / 0.56, 3: 0.38 / 0.52, 4: 0.36 / 0.45, 8: 0.29 / 0.35; every 3 without warming 0.48 / 0.48. "
+    "The bench's own row has only 4 short turns (12 s) and two renewals among them, so its figure with "
+    "warm-ups reads higher than a call's.",
     "Tried and reverted: asking PortAudio for low input latency. Under load the input stream then dropped "
     "blocks, and the microphone's sample-counted timeline slid against the customer's (a headset test caught "
     "trainee audio stamped inside the customer's line).",
@@ -786,11 +797,16 @@ READING = [
     "comes first: eSpeak NG and PortAudio start on threads before the session's code is imported, vosk is "
     "imported and the model loaded only once the opening is going to the speaker, and rendered lines are "
     "cached on disk (the bench's calls after the first play the opening from the cache). What is left, "
-    "~0.6-0.8 s of one core, is importing the code that builds the session: typer and the command modules, "
-    "pydantic and the scenario schema, the dialogue core, numpy (docs/voice.md, Start-up). Median 1943 ms "
-    "before these changes (load average above 4), 1242 ms after (load average below 2).",
-    "Peak RSS: keeping free recognition's vosk recognizer across turns keeps what it built of its search "
-    "graph. One 8-turn call on this machine: 705 MB kept, 649 MB with a fresh recognizer per turn. The "
-    "budget trades against the free pass's RTF above (0.51 kept against 0.90 fresh); renewing it every 8 "
-    "turns bounds the growth (unbounded: +190 MB after 88 turns). MALLOC_ARENA_MAX=2 saved only ~10 MB.",
+    "importing the code that builds the session: `practice` imports only its own command module, the dialogue "
+    "core opens the call without understanding (loaded while the opening plays), a scenario validated before is "
+    "read back from a checksummed cache, and the package runs from compiled bytecode as installed (./quickstart "
+    "compiles it; the bench does too). What is left is typer, pydantic and numpy (docs/voice.md, Start-up). "
+    "Median 1943 ms before the opening came first (load average above 4), 1242 ms after it (below 2); in one "
+    "alternating run of 8 launches at load ~2.3, 938 ms without compiled bytecode and 679 ms with it.",
+    "Peak RSS: the Korean model alone is ~500 MB in memory (253 MB on disk); imports ~76 MB; free recognition's "
+    "kept recognizer grows 35-40 MB on its first turn and 10-20 MB on each later one, and the peak comes on the "
+    "last turn before a renewal. One 8-turn call: 705 MB renewed every 8 turns, 649 MB with a fresh recognizer "
+    "per turn; every 4: 685, every 3: 675-677. Giving freed memory back to the system after each turn "
+    "(glibc malloc_trim) keeps later windows from stacking up (without it the second window peaked at ~700), "
+    "and at most two malloc arenas (set before any thread starts) take ~8 MB more off: 667-669 MB.",
 ]
