@@ -63,6 +63,7 @@ class BenchReport:
     recognition: dict[str, float] = field(default_factory=dict)
     dialogue: dict[str, float] = field(default_factory=dict)
     peak_rss_mb: float = 0.0
+    peak_rss_by_calls_mb: dict[str, list[float]] = field(default_factory=dict)  # per kind of call, per call
     turns_measured: int = 0
     rtf_curve: list[dict[str, Any]] = field(default_factory=list)
     false_end: dict[str, Any] = field(default_factory=dict)
@@ -168,6 +169,7 @@ class CallsMeasured:
     false_ends: list[bool] = field(default_factory=list)  # per pause turn: the turn ended in the pause
     passes: list[tuple[bool, bool]] = field(default_factory=list)  # per turn with a full transcript: (disagree, live heard nothing)
     unanswered: int = 0  # turns played that got no reply within 30 s
+    peak_rss_mb: list[float] = field(default_factory=list)  # per call: its peak RSS (VmHWM) before it was ended
 
 
 def bench_scenario(work: Path) -> Path:
@@ -319,10 +321,25 @@ def run_live_calls(model: Path, scenario: Path, spoken: list[SpokenTurn], turns:
             say(f"{label} call {call}: {heard}/{turns} turns")
         finally:
             if proc.poll() is None:
+                peak = _peak_rss_mb(proc.pid)
+                if peak is not None:
+                    measured.peak_rss_mb.append(peak)
                 proc.terminate()
             proc.communicate(timeout=60)
         measured.passes += _passes(folder)
     return measured
+
+
+def _peak_rss_mb(pid: int) -> float | None:
+    """A running process's peak resident memory so far (Linux: VmHWM), in MB; None where it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def _ended_in_pause(log: list[dict], turn: int, said: SpokenTurn) -> bool:
@@ -547,6 +564,8 @@ def run_bench(model_path: Path, *, turns: int = 24, turns_per_call: int = 8, tra
     report.end_cues = {"move turns": _cue_counts(default.timings + grammar.timings), "pause turns": _cue_counts(paused.timings),
                        "pauses after a full stop": _cue_counts(glued.timings)}
     report.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+    report.peak_rss_by_calls_mb = {"default": default.peak_rss_mb, "pauses": paused.peak_rss_mb,
+                                   "grammar": grammar.peak_rss_mb, "pauses after a full stop": glued.peak_rss_mb}
     return report
 
 
@@ -655,7 +674,10 @@ def markdown(report: BenchReport) -> str:
         "background thread while the customer speaks his opening and the microphone is already open",
         f"- dialogue core per turn on Russian scripted calls: p50 {report.dialogue.get('p50')} ms, "
         f"p95 {report.dialogue.get('p95')} ms",
-        f"- peak RSS of a practice process: {report.peak_rss_mb} MB",
+        f"- peak RSS of a practice process: {report.peak_rss_mb} MB (the largest of all calls, to their exit); "
+        "per call while it ran (VmHWM), by kind: "
+        + "; ".join(f"{kind} {', '.join(f'{x:.0f}' for x in peaks)}" for kind, peaks in report.peak_rss_by_calls_mb.items())
+        + " MB",
         "",
         "## Against the budget",
         "",

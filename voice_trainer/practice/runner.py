@@ -290,7 +290,8 @@ def _model_path(scenario: Scenario, settings: PracticeSettings) -> Path:
 
 
 def _load_model_in_background(path: Path, max_active: int) -> Future:
-    """The model, loaded and warmed up on its own thread; its errors come out of `result()`."""
+    """The model, loaded on its own thread; its errors come out of `result()`. Nothing is decoded here: the
+    free pass warms its own recognizer while the opening plays (`VoskRecognizer.between_turns`)."""
     loaded: Future = Future()
 
     def load() -> None:
@@ -298,7 +299,6 @@ def _load_model_in_background(path: Path, max_active: int) -> Future:
             from voice_trainer.speech.vosk_recognizer import load_model  # vosk: ~0.15 s of imports, here too
 
             model = load_model(path, max_active=max_active or None)
-            _warm_up(model)
             loaded.set_result(model)
         except BaseException as err:  # handed to the main thread
             loaded.set_exception(err)
@@ -315,17 +315,6 @@ def _recognizer(model, scenario: Scenario, voice: VoiceSettings):
         return VoskRecognizer(model)
     vocabulary = set(scenario_vocabulary(scenario.data, scenario.lang)) | set(voice.grammar_words)
     return VoskRecognizer(model, grammar=sorted(vocabulary))
-
-
-def _warm_up(model) -> None:
-    """Decode a moment of silence: the first decode pages in the model's graph, which would otherwise
-    land on the trainee's first turn."""
-    from voice_trainer.audio.chunk import AudioChunk
-    from voice_trainer.speech.vosk_recognizer import VoskRecognizer
-
-    recognizer = VoskRecognizer(model)
-    recognizer.accept(AudioChunk(bytes(2 * recognizer.rate_hz // 2), recognizer.rate_hz))
-    recognizer.finish()
 
 
 def _warm_up_understanding(session: Session, scenario: Scenario) -> None:
