@@ -106,19 +106,26 @@ def test_blocks_the_device_dropped_do_not_stamp_later_speech_too_early(headset):
     assert mic.read(0.01).timestamp_ms == pytest.approx(later.timestamp_ms + later.duration_ms)  # counting again
 
 
+def _mic_fed_on_time(blocks: int):
+    """A microphone on the real device, with `blocks` blocks handed in on time the way PortAudio's callback
+    does (the clock is the test's): (clock, mic, a silent block, one block's duration in ms)."""
+    clock = ManualClock(0.0)
+    with MicStream(pick_input(None), clock=clock) as mic:
+        pass  # only to learn the device
+    block = bytes(2 * mic.block_frames)
+    pace = 1000.0 * mic.block_frames / mic.rate_hz
+    mic._stream = type("Open", (), {"active": True})()
+    for _ in range(blocks):
+        clock.advance(pace)
+        mic._on_audio(block, mic.block_frames, None, None)
+    return clock, mic, block, pace
+
+
 def test_a_held_up_callback_delivering_its_backlog_at_once_does_not_move_the_count(headset):
     """On a busy machine PortAudio's callback can be held up and then deliver half a second of blocks at
     once. Nothing was lost: the blocks keep their counted times, and the speech after the burst is not
     stamped later than it was spoken (which made end-of-turn waits read negative on the bench)."""
-    clock = ManualClock(0.0)
-    with MicStream(pick_input(None), clock=clock) as mic:
-        pass
-    block = bytes(2 * mic.block_frames)
-    pace = 1000.0 * mic.block_frames / mic.rate_hz
-    mic._stream = type("Open", (), {"active": True})()
-    for _ in range(5):  # on time
-        clock.advance(pace)
-        mic._on_audio(block, mic.block_frames, None, None)
+    clock, mic, block, pace = _mic_fed_on_time(5)
     clock.advance(20 * pace)  # held up for 20 blocks, then all of them at once
     for _ in range(20):
         mic._on_audio(block, mic.block_frames, None, None)
@@ -129,15 +136,7 @@ def test_a_held_up_callback_delivering_its_backlog_at_once_does_not_move_the_cou
 
 
 def test_blocks_lost_while_the_callback_was_held_up_move_the_count_by_what_was_lost(headset):
-    clock = ManualClock(0.0)
-    with MicStream(pick_input(None), clock=clock) as mic:
-        pass
-    block = bytes(2 * mic.block_frames)
-    pace = 1000.0 * mic.block_frames / mic.rate_hz
-    mic._stream = type("Open", (), {"active": True})()
-    for _ in range(5):
-        clock.advance(pace)
-        mic._on_audio(block, mic.block_frames, None, None)
+    clock, mic, block, pace = _mic_fed_on_time(5)
     clock.advance(30 * pace)  # held up for 30 blocks; only the last 10 survive, delivered at once
     for _ in range(10):
         mic._on_audio(block, mic.block_frames, None, None)
