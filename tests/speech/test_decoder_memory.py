@@ -112,9 +112,9 @@ def _seconds(wav: Path) -> float:
 def test_a_recognizer_that_decoded_enough_seconds_is_renewed_before_its_turns_are_up(ko_model, espeak_wav):
     """Renewal by audio decoded: the turn that brings it to `renew_after_s` is its last, though `keep_turns`
     would allow more; the next turn is decoded by a new one, its words timed right."""
-    wavs = [espeak_wav(text, pad_ms=PAD_MS) for text in TURNS + TURNS[:1]]
+    wavs = [espeak_wav(text, pad_ms=PAD_MS) for text in TURNS[:2] * 2]
     first_two = _seconds(wavs[0]) + _seconds(wavs[1])
-    # past the first turn (and its warm-up), reached by the second
+    # past the first turn (and its warm-up), reached by the second; the third alone is the first again
     recognizer = VoskRecognizer(ko_model, partials=False, keep_turns=10, renew_after_s=first_two - 0.5)
     ids, turns = _vosk_recognizer_per_turn(recognizer, wavs)
     assert ids[0] == ids[1], "one turn's audio is under the limit: the recognizer is kept"
