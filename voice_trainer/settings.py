@@ -72,6 +72,14 @@ DEFAULT_KEEP_FREE_DECODER = True
 # 8 0.29 / 0.35; 3 without a warm-up 0.48. 3 is the widest that keeps a practice process near the 680 MB
 # budget (under it only with MALLOC_ARENA_MAX=2).
 DEFAULT_FREE_DECODER_TURNS = 3
+# ...or sooner, at the end of the turn that brings the audio it decoded since it was made to this many
+# seconds (never within a turn): what it builds grows with the audio, not the turns. In bench calls short
+# turns decode 2.3-4.7 s each (two: 5.6-6.6 s), so they keep the 3-turn cadence; pause turns decode
+# 4.3-6.4 s, so they renew every 2. Per-call peak RSS (VmHWM), default / pause / glued calls, one run each
+# (load average 1.5-2.7; runs differ by ~5 MB): by turns only 667-669 / 661-688 / 644-684 MB; 8 s
+# 656-670 / 660-680 / 670-677; 6 s 667-669 / 675-677 (default calls then renew every 2 turns about half
+# the time, for no lower peak). 0: by turns only.
+DEFAULT_FREE_DECODER_RENEW_AFTER_S = 8.0
 # A renewed one is made and warmed on this much silence between turns, off the reply path
 # (speech/vosk_recognizer.py): a new recognizer's first frames build the start of its search graph,
 # ~1 s of CPU that would otherwise land on the trainee's next turn. 150, 300 and 500 ms cost about the

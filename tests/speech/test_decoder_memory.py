@@ -85,6 +85,87 @@ class _Watching:
         self._recognizer.between_turns()
 
 
+def _vosk_recognizer_per_turn(recognizer: VoskRecognizer, wavs: list[Path]):
+    """The turns as practice runs them, noting the vosk recognizers each turn was decoded by; the noted
+    ones are kept alive, so two ids differ only if the recognizers did."""
+    made: list = []
+    per_turn: list[set[int]] = []
+
+    class Noting(_Watching):
+        def finish(self):
+            per_turn.append({id(k) for k in made})
+            made_in_turn = list(made)
+            made.clear()
+            kept_alive.extend(made_in_turn)
+            return super().finish()
+
+    kept_alive: list = []
+    turns = _turns_as_practice_runs_them(Noting(recognizer, made), wavs)
+    assert all(len(ids) == 1 for ids in per_turn), "a turn was decoded by more than one vosk recognizer"
+    return [ids.pop() for ids in per_turn], turns
+
+
+def _seconds(wav: Path) -> float:
+    return read_audio_file(wav).duration_ms / 1000
+
+
+def test_a_recognizer_that_decoded_enough_seconds_is_renewed_before_its_turns_are_up(ko_model, espeak_wav):
+    """Renewal by audio decoded: the turn that brings it to `renew_after_s` is its last, though `keep_turns`
+    would allow more; the next turn is decoded by a new one, its words timed right."""
+    wavs = [espeak_wav(text, pad_ms=PAD_MS) for text in TURNS[:2] * 2]
+    first_two = _seconds(wavs[0]) + _seconds(wavs[1])
+    # past the first turn (and its warm-up), reached by the second; the third alone is the first again
+    recognizer = VoskRecognizer(ko_model, partials=False, keep_turns=10, renew_after_s=first_two - 0.5)
+    ids, turns = _vosk_recognizer_per_turn(recognizer, wavs)
+    assert ids[0] == ids[1], "one turn's audio is under the limit: the recognizer is kept"
+    assert ids[2] != ids[1], "two turns' audio reach it: renewed before the third turn, with 10 turns allowed"
+    assert ids[3] == ids[2]
+    _assert_timed_words_inside_each_turn(turns)
+    fresh = _turns_as_practice_runs_them(VoskRecognizer(ko_model, partials=False, keep_decoder=False), wavs)
+    for (_, _, k), (_, _, f) in zip(turns, fresh):
+        if k[0].text == f[0].text:
+            assert k[0].start_ms == pytest.approx(f[0].start_ms, abs=3 * CHUNK_MS)
+
+
+def test_a_recognizer_that_decoded_little_keeps_the_turn_cadence(ko_model, espeak_wav):
+    wavs = [espeak_wav(text, pad_ms=PAD_MS) for text in TURNS + TURNS[:1]]
+    enough = sum(_seconds(w) for w in wavs) + 10
+    ids, turns = _vosk_recognizer_per_turn(
+        VoskRecognizer(ko_model, partials=False, keep_turns=3, renew_after_s=enough), wavs)
+    assert ids[0] == ids[1] == ids[2] != ids[3], "renewed by turns only: after the third"
+    _assert_timed_words_inside_each_turn(turns)
+    ids, _ = _vosk_recognizer_per_turn(VoskRecognizer(ko_model, partials=False, keep_turns=3, renew_after_s=0), wavs)
+    assert ids[0] == ids[1] == ids[2] != ids[3], "0: no limit by seconds"
+
+
+def test_a_turn_longer_than_the_limit_is_never_split_across_recognizers(ko_model, espeak_wav):
+    """Renewal waits for the end of the turn, even when vosk closes an utterance mid-turn (a pause) and
+    practice closes one during a pause; the words after the pause are timed on the same clock."""
+    a = read_audio_file(espeak_wav(TURNS[0], pad_ms=PAD_MS))
+    b = read_audio_file(espeak_wav(TURNS[1], pad_ms=PAD_MS))
+    recognizer = VoskRecognizer(ko_model, partials=False, keep_turns=10, renew_after_s=1.0)
+    recognizer.between_turns()
+    seen = set()
+    step = a.rate_hz * CHUNK_MS // 1000 * 2
+    origin, t = 5_000.0, 5_000.0
+    for part in (a, b):
+        for start in range(0, len(part.audio), step):
+            recognizer.accept(AudioChunk(part.audio[start : start + step], part.rate_hz, 1, 2, t))
+            seen.add(id(recognizer._kaldi))
+            t += CHUNK_MS
+        recognizer.close_utterance()  # the pause between the two phrases
+        t += 1000.0
+    kept = recognizer._kaldi
+    words = recognizer.finish().words
+    assert len(seen) == 1 and kept is not None, "one vosk recognizer for the whole turn, past the limit"
+    assert recognizer._kaldi is None, "renewed at the end of the turn"
+    assert words and all(origin <= w.start_ms <= w.end_ms <= t for w in words)
+    second_from = origin + a.duration_ms + 1000.0
+    assert any(w.start_ms >= second_from for w in words), "words of the second phrase after its own start"
+    recognizer.between_turns()
+    assert recognizer._kaldi is not None and recognizer.finish().words == (), "the new one warmed, no words leaked"
+
+
 def test_the_warm_up_puts_no_words_into_the_turn_after_it(ko_model, espeak_wav):
     recognizer = VoskRecognizer(ko_model, partials=False, keep_turns=1, warm_up_ms=1000)
     recognizer.between_turns()

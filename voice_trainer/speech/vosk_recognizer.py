@@ -11,8 +11,10 @@ built. On the benchmark's 2-3 s turns that warm-up was most of free recognition'
 recognizer keeps one vosk recognizer for all its turns (`keep_decoder`); a grammar recognizer still
 gets a fresh one per turn.
 
-What a kept recognizer built stays in memory (~10 MB a turn on the Korean small model), so it is
-renewed every few turns, and `between_turns()` (called once a turn's result is out, off the reply
+What a kept recognizer built stays in memory and grows with the audio it decoded (on the Korean small
+model 35-40 MB on its first turn, 10-20 MB on each later one), so it is renewed after a few turns or
+sooner once it has decoded enough seconds of audio (long turns renew sooner, short ones keep the
+cadence), always between turns. `between_turns()` (called once a turn's result is out, off the reply
 path) makes the new one at once and warms it on a moment of silence, then hands the memory vosk
 freed back to the system (glibc keeps freed heap otherwise, and the process's peak RSS grows by it).
 """
@@ -176,14 +178,17 @@ class VoskRecognizer:
 
     def __init__(self, model: vosk.Model, *, grammar: list[str] | None = None, offset_ms: float = 0.0,
                  partials: bool = True, keep_decoder: bool | None = None, keep_turns: int | None = None,
-                 warm_up_ms: int | None = None):
+                 renew_after_s: float | None = None, warm_up_ms: int | None = None):
         """`keep_decoder`: one vosk recognizer for `keep_turns` turns instead of a fresh one per turn (None:
         the defaults for free recognition, `settings.DEFAULT_KEEP_FREE_DECODER` and
         `DEFAULT_FREE_DECODER_TURNS`; a grammar recognizer never keeps one). What it built of its search
-        graph stays in memory, so it is renewed now and then. `warm_up_ms` of silence warm a kept one
-        in `between_turns()` (None: `DEFAULT_FREE_DECODER_WARM_UP_MS`; 0: no warm-up)."""
-        from voice_trainer.settings import (DEFAULT_FREE_DECODER_TURNS, DEFAULT_FREE_DECODER_WARM_UP_MS,
-                                            DEFAULT_KEEP_FREE_DECODER)
+        graph stays in memory and grows with the audio it decoded, so it is renewed at the end of the turn
+        that reaches `keep_turns` turns or `renew_after_s` seconds of audio decoded since it was made,
+        whichever comes first (None: `DEFAULT_FREE_DECODER_RENEW_AFTER_S`; 0: by turns only); never within
+        a turn. `warm_up_ms` of silence warm a kept one in `between_turns()` (None:
+        `DEFAULT_FREE_DECODER_WARM_UP_MS`; 0: no warm-up)."""
+        from voice_trainer.settings import (DEFAULT_FREE_DECODER_RENEW_AFTER_S, DEFAULT_FREE_DECODER_TURNS,
+                                            DEFAULT_FREE_DECODER_WARM_UP_MS, DEFAULT_KEEP_FREE_DECODER)
 
         self._model = model
         self.partials = partials
@@ -194,10 +199,13 @@ class VoskRecognizer:
         keep = DEFAULT_KEEP_FREE_DECODER if keep_decoder is None else keep_decoder
         self.keep_decoder = keep and not self.grammar_json
         self.keep_turns = max(1, DEFAULT_FREE_DECODER_TURNS if keep_turns is None else keep_turns)
+        renew_s = DEFAULT_FREE_DECODER_RENEW_AFTER_S if renew_after_s is None else renew_after_s
+        self.renew_after_s = renew_s if renew_s and renew_s > 0 else float("inf")
         self.warm_up_ms = max(0, DEFAULT_FREE_DECODER_WARM_UP_MS if warm_up_ms is None else warm_up_ms)
         self.warm_up_cpu_s = 0.0  # CPU time spent warming kept recognizers, for the benchmark
         self._decoder_turns = 0
         self._cold = False  # the vosk recognizer has not decoded anything yet
+        self._fed_s = self._origin_fed_s = 0.0
         self._next_ms = offset_ms
         self._kaldi: vosk.KaldiRecognizer | None = None
         self._new_turn()
@@ -294,9 +302,12 @@ class VoskRecognizer:
         return self._kaldi
 
     def _new_turn(self) -> None:
+        """After a turn (or at the start): the one place a kept vosk recognizer is let go, so a renewal
+        never falls within a turn. Its audio counts warm-up silence too (`_fed_s`, all it decoded)."""
         if self._kaldi is not None:
             self._decoder_turns += 1
-        if not self.keep_decoder or self._decoder_turns >= self.keep_turns:
+        if (not self.keep_decoder or self._decoder_turns >= self.keep_turns
+                or (self._kaldi is not None and self._fed_s >= self.renew_after_s)):
             self._kaldi = None
         self._resampler: StreamResampler | None = None
         self._turn_origin_ms: float | None = None
