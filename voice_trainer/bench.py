@@ -718,10 +718,12 @@ def levers(report: BenchReport) -> list[str]:
     curve = {ms: (_rtf(report, max_active=narrow, chunk_ms=ms, partials=True),
                   _rtf(report, max_active=narrow, chunk_ms=ms, partials=False)) for ms in CHUNK_SIZES_MS}
     silence = report.settings["trailing_silence_ms"]
-    from voice_trainer.settings import DEFAULT_FREE_DECODER_TURNS, DEFAULT_FREE_DECODER_WARM_UP_MS
+    from voice_trainer.settings import (DEFAULT_FREE_DECODER_RENEW_AFTER_S, DEFAULT_FREE_DECODER_TURNS,
+                                        DEFAULT_FREE_DECODER_WARM_UP_MS)
 
     return [
-        f"Free recognition's recognizer kept across turns (renewed every {DEFAULT_FREE_DECODER_TURNS}, and a "
+        f"Free recognition's recognizer kept across turns (renewed every {DEFAULT_FREE_DECODER_TURNS} turns or "
+        f"after {DEFAULT_FREE_DECODER_RENEW_AFTER_S:g} s of audio, and a "
         f"renewed one warmed on {DEFAULT_FREE_DECODER_WARM_UP_MS} ms of silence between turns): CPU RTF "
         f"{_rtf(report, key='rtf_cpu', max_active=narrow, chunk_ms=30, partials=False, decoder='kept')} against "
         f"{_rtf(report, key='rtf_cpu', decoder='fresh', chunk_ms=30, partials=False, max_active=_other_decoder(narrow, False))} "
@@ -830,5 +832,10 @@ READING = [
     "last turn before a renewal. One 8-turn call: 705 MB renewed every 8 turns, 649 MB with a fresh recognizer "
     "per turn; every 4: 685, every 3: 675-677. Giving freed memory back to the system after each turn "
     "(glibc malloc_trim) keeps later windows from stacking up (without it the second window peaked at ~700), "
-    "and at most two malloc arenas (set before any thread starts) take ~8 MB more off: 667-669 MB.",
+    "and at most two malloc arenas (set before any thread starts) take ~8 MB more off: 667-669 MB. Long turns "
+    "grow it faster than short ones, so it is also renewed once it has decoded 8 s of audio (pause turns then "
+    "renew every 2 turns; worst call of long pause turns 688 -> 680 MB in one run each, short turns unchanged). "
+    "What is left is fixed by vosk: a practice process sits at ~600 MB before the first turn (model ~500, "
+    "code and libraries ~100) and the kept recognizer's search-graph cache has its size set inside vosk. "
+    "A fixed glibc mmap threshold (128 KB) did not lower the peak (worst pause call 688 against 672 without).",
 ]

@@ -13,7 +13,8 @@ from voice_trainer.audio.chunk import AudioChunk
 from voice_trainer.speech.audio_file import read_audio_file
 from voice_trainer.speech.background import BackgroundRecognizer
 from voice_trainer.speech.interfaces import Recognition
-from voice_trainer.speech.vosk_recognizer import VoskRecognizer, release_freed_memory
+from voice_trainer.heap import release_freed_memory
+from voice_trainer.speech.vosk_recognizer import VoskRecognizer
 
 PAD_MS = 500
 CHUNK_MS = 30

@@ -54,24 +54,10 @@ def _error_text(err: VoiceTrainerError) -> str:
 
 
 def entry() -> None:
+    from voice_trainer.heap import few_malloc_arenas
+
     few_malloc_arenas()
     sys.exit(main())
-
-
-_M_ARENA_MAX = -8
-
-
-def few_malloc_arenas() -> None:
-    """At most two glibc malloc arenas for this process, set before any thread starts (later it does not
-    apply to the arenas already made). Each thread that allocates otherwise gets an arena of its own
-    (up to 8 per core), and what the recognizers' threads free stays held in theirs: with the kept
-    free-pass recognizer a practice call peaked ~8 MB higher. Not glibc: nothing to do."""
-    import ctypes
-
-    try:
-        ctypes.CDLL(None).mallopt(_M_ARENA_MAX, 2)
-    except (OSError, AttributeError):
-        pass
 
 
 def quiet_libraries() -> None:

@@ -40,8 +40,7 @@ def register(argv: Sequence[str]) -> None:
 
 
 def register_all() -> None:
-    for module in MODULES:
-        importlib.import_module(f"voice_trainer.cli.{module}")
+    register(())
 
 
 def command_name(argv: Sequence[str]) -> str | None:

@@ -21,7 +21,6 @@ freed back to the system (glibc keeps freed heap otherwise, and the process's pe
 
 from __future__ import annotations
 
-import ctypes
 import json
 import re
 import shutil
@@ -36,6 +35,7 @@ import vosk
 from voice_trainer.audio.chunk import AudioChunk
 from voice_trainer.audio.resample import StreamResampler
 from voice_trainer.errors import ModelError
+from voice_trainer.heap import release_freed_memory
 from voice_trainer.events import Word
 from voice_trainer.speech.audio_file import read_audio_file
 from voice_trainer.speech.interfaces import Recognition
@@ -204,7 +204,6 @@ class VoskRecognizer:
         self.warm_up_ms = max(0, DEFAULT_FREE_DECODER_WARM_UP_MS if warm_up_ms is None else warm_up_ms)
         self.warm_up_cpu_s = 0.0  # CPU time spent warming kept recognizers, for the benchmark
         self._decoder_turns = 0
-        self._cold = False  # the vosk recognizer has not decoded anything yet
         self._fed_s = self._origin_fed_s = 0.0
         self._next_ms = offset_ms
         self._kaldi: vosk.KaldiRecognizer | None = None
@@ -216,7 +215,6 @@ class VoskRecognizer:
             self._turn_origin_ms = chunk.timestamp_ms if chunk.timestamp_ms is not None else self._next_ms
             self._origin_fed_s = self._fed_s  # vosk's clock at the turn's first sample
         self._next_ms = (chunk.timestamp_ms if chunk.timestamp_ms is not None else self._next_ms) + chunk.duration_ms
-        self._cold = False
         if self._feed(self._resampler_for(chunk).convert(chunk).audio) or not self.partials:
             return _text(self._closed_words)
         partial = json.loads(self._decoder().PartialResult()).get("partial", "")
@@ -235,7 +233,7 @@ class VoskRecognizer:
         turn starts; then the memory vosk freed goes back to the system."""
         if self._turn_open():
             return
-        if self.keep_decoder and self.warm_up_ms and (self._kaldi is None or self._cold):
+        if self.keep_decoder and self.warm_up_ms and (self._kaldi is None or self._fed_s == 0):
             self._warm_up()
         release_freed_memory()
 
@@ -248,7 +246,6 @@ class VoskRecognizer:
         self._feed(bytes(2 * (self.rate_hz * self.warm_up_ms // 1000)))
         self._kaldi.FinalResult()
         self._fed_since_close = False
-        self._cold = False
         self.warm_up_cpu_s += time.thread_time() - started
 
     def _turn_open(self) -> bool:
@@ -333,7 +330,6 @@ class VoskRecognizer:
         kaldi.SetWords(True)
         self._fed_s = self._origin_fed_s = 0.0  # seconds of audio fed to it: vosk's word times count from 0 there
         self._decoder_turns = 0
-        self._cold = True
         return kaldi
 
     def _words(self, result_json: str) -> list[Word]:
@@ -343,30 +339,6 @@ class VoskRecognizer:
             for w in json.loads(result_json).get("result", [])
             if w.get("word") != UNKNOWN_WORD
         ]
-
-
-def release_freed_memory() -> None:
-    """Hand the heap memory freed so far back to the system (glibc's malloc_trim; ~2 ms). vosk frees
-    tens of MB when a recognizer goes (its part of the search graph, its decoder), but glibc keeps freed
-    memory in its arenas, one per thread that decoded, so the process's RSS keeps its high-water mark.
-    Elsewhere than glibc, nothing."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-def _malloc_trim():
-    global _TRIM
-    if _TRIM is False:
-        try:
-            _TRIM = ctypes.CDLL(None).malloc_trim  # the C library the interpreter runs on
-            _TRIM.argtypes, _TRIM.restype = [ctypes.c_size_t], ctypes.c_int
-        except (OSError, AttributeError):  # not glibc (musl, macOS, Windows)
-            _TRIM = None
-    return _TRIM
-
-
-_TRIM = False  # looked up on first use
 
 
 def transcribe_file(path: Path, model: vosk.Model, grammar: list[str] | None = None) -> Recognition:
