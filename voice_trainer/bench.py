@@ -100,12 +100,17 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    import vosk
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        vosk_version = version("vosk")
+    except PackageNotFoundError:
+        vosk_version = "?"
 
     return {
         "cpu": cpu or platform.processor(), "cores": os.cpu_count(), "memory_gb": round(mem_gb, 1),
         "os": platform.platform(), "python": platform.python_version(),
-        "vosk": getattr(vosk, "__version__", "0.3.45"), "load_average": [round(x, 2) for x in os.getloadavg()],
+        "vosk": vosk_version, "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 
 

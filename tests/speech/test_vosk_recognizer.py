@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-import vosk
 
 from voice_trainer.audio.chunk import AudioChunk
 from voice_trainer.audio.endpoint import EndOfTurnDetector, SpeechAudio, TurnEnded
 from voice_trainer.errors import AudioFileError, ModelError
+from voice_trainer.speech import vosk_binding
 from voice_trainer.speech.audio_file import read_audio_file
 from voice_trainer.speech.vosk_recognizer import (
     VoskRecognizer,
@@ -46,7 +46,7 @@ def duration_ms(path: Path) -> float:
 
 
 def test_the_korean_model_loads_as_a_vosk_model_at_16_khz(ko_model):
-    assert isinstance(ko_model, vosk.Model)
+    assert isinstance(ko_model, vosk_binding.Model)
     assert VoskRecognizer(ko_model).rate_hz == 16000
 
 

@@ -30,13 +30,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-import vosk
-
 from voice_trainer.audio.chunk import AudioChunk
 from voice_trainer.audio.resample import StreamResampler
 from voice_trainer.errors import ModelError
-from voice_trainer.heap import release_freed_memory
 from voice_trainer.events import Word
+from voice_trainer.heap import release_freed_memory
+from voice_trainer.speech import vosk_binding
 from voice_trainer.speech.audio_file import read_audio_file
 from voice_trainer.speech.interfaces import Recognition
 from voice_trainer.speech.models import model_problem
@@ -49,8 +48,8 @@ FILE_CHUNK_MS = 200
 VOSK_LOG_LEVEL = -3
 
 
-class VoskModel(vosk.Model):
-    """A vosk.Model that remembers its folder (vosk's own does not): the rate and grammar rule live there."""
+class VoskModel(vosk_binding.Model):
+    """A loaded vosk model that remembers its folder (vosk's own does not): the rate and grammar rule live there."""
 
     def __init__(self, path: Path, *, load_from: Path | None = None):
         self.path = Path(path)
@@ -58,14 +57,14 @@ class VoskModel(vosk.Model):
 
 
 def load_model(path: Path, *, max_active: int | None = None, beam: float | None = None,
-               lattice_beam: float | None = None) -> vosk.Model:
+               lattice_beam: float | None = None) -> vosk_binding.Model:
     """The model at `path`; `max_active`, `beam` and `lattice_beam` narrow its decoder search (only ever
     narrow it: a value wider than the model's own is ignored)."""
     path = Path(path)
     search = _search_options(max_active=max_active, beam=beam, lattice_beam=lattice_beam)
     problem = model_problem(path)
     if problem is None:
-        vosk.SetLogLevel(VOSK_LOG_LEVEL)
+        vosk_binding.SetLogLevel(VOSK_LOG_LEVEL)
         try:
             with _narrowed(path, search) as load_from:
                 model = VoskModel(path, load_from=load_from)
@@ -176,7 +175,7 @@ class VoskRecognizer:
     pass) has no use for them.
     """
 
-    def __init__(self, model: vosk.Model, *, grammar: list[str] | None = None, offset_ms: float = 0.0,
+    def __init__(self, model: vosk_binding.Model, *, grammar: list[str] | None = None, offset_ms: float = 0.0,
                  partials: bool = True, keep_decoder: bool | None = None, keep_turns: int | None = None,
                  renew_after_s: float | None = None, warm_up_ms: int | None = None):
         """`keep_decoder`: one vosk recognizer for `keep_turns` turns instead of a fresh one per turn (None:
@@ -206,7 +205,7 @@ class VoskRecognizer:
         self._decoder_turns = 0
         self._fed_s = self._origin_fed_s = 0.0
         self._next_ms = offset_ms
-        self._kaldi: vosk.KaldiRecognizer | None = None
+        self._kaldi: vosk_binding.KaldiRecognizer | None = None
         self._new_turn()
         self._kaldi = self._make_kaldi()  # the first one now, so a model vosk refuses fails here
 
@@ -291,7 +290,7 @@ class VoskRecognizer:
             self._fed_since_close = False
         return _text(self._closed_words)
 
-    def _decoder(self) -> vosk.KaldiRecognizer:
+    def _decoder(self) -> vosk_binding.KaldiRecognizer:
         # Made when audio arrives, not when the last turn ends: with a grammar, making one takes
         # ~100 ms, which belongs in the next turn's first chunk, not in this turn's reply latency.
         if self._kaldi is None:
@@ -311,16 +310,16 @@ class VoskRecognizer:
         self._closed_words: list[Word] = []
         self._fed_since_close = False
 
-    def _make_kaldi(self) -> vosk.KaldiRecognizer:
-        vosk.SetLogLevel(VOSK_LOG_LEVEL)
+    def _make_kaldi(self) -> vosk_binding.KaldiRecognizer:
+        vosk_binding.SetLogLevel(VOSK_LOG_LEVEL)
         if self.grammar_json is not None:
             try:
-                kaldi = vosk.KaldiRecognizer(self._model, self.rate_hz, self.grammar_json)
+                kaldi = vosk_binding.KaldiRecognizer(self._model, self.rate_hz, self.grammar_json)
             except Exception:  # the model cannot take a grammar after all: recognize freely
                 self.grammar_json, self.missing_words = None, []
         if self.grammar_json is None:
             try:
-                kaldi = vosk.KaldiRecognizer(self._model, self.rate_hz)
+                kaldi = vosk_binding.KaldiRecognizer(self._model, self.rate_hz)
             except Exception as err:
                 raise ModelError(
                     f"vosk could not start a recognizer ({err}); check the model with `voice-trainer models list`"
@@ -341,11 +340,11 @@ class VoskRecognizer:
         ]
 
 
-def transcribe_file(path: Path, model: vosk.Model, grammar: list[str] | None = None) -> Recognition:
+def transcribe_file(path: Path, model: vosk_binding.Model, grammar: list[str] | None = None) -> Recognition:
     return transcribe_chunk(read_audio_file(path), model, grammar)
 
 
-def transcribe_chunk(audio: AudioChunk, model: vosk.Model, grammar: list[str] | None = None) -> Recognition:
+def transcribe_chunk(audio: AudioChunk, model: vosk_binding.Model, grammar: list[str] | None = None) -> Recognition:
     """A whole recording as one turn, fed in small pieces as a live stream would be; times from 0."""
     recognizer = VoskRecognizer(model, grammar=grammar)
     step = max(1, audio.rate_hz * FILE_CHUNK_MS // 1000) * audio.channels * audio.width
@@ -354,7 +353,7 @@ def transcribe_chunk(audio: AudioChunk, model: vosk.Model, grammar: list[str] | 
     return recognizer.finish()
 
 
-def _missing_words(model: vosk.Model, phrases: list[str]) -> list[str]:
+def _missing_words(model: vosk_binding.Model, phrases: list[str]) -> list[str]:
     """Grammar words the model cannot say; vosk drops them from the grammar."""
     words = dict.fromkeys(w for p in phrases for w in p.split())
     return [w for w in words if model.vosk_model_find_word(w) < 0]
