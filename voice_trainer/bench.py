@@ -832,7 +832,7 @@ READING = [
     "compiles it; the bench does too). What is left is typer, pydantic and numpy (docs/voice.md, Start-up). "
     "Median 1943 ms before the opening came first (load average above 4), 1242 ms after it (below 2); in one "
     "alternating run of 8 launches at load ~2.3, 938 ms without compiled bytecode and 679 ms with it.",
-    "Peak RSS: the Korean model alone is ~500 MB in memory (253 MB on disk); imports ~76 MB; free recognition's "
+    "Peak RSS: the Korean model alone is ~500 MB in memory (253 MB on disk); imports ~62 MB; free recognition's "
     "kept recognizer grows 35-40 MB on its first turn and 10-20 MB on each later one, and the peak comes on the "
     "last turn before a renewal. One 8-turn call: 705 MB renewed every 8 turns, 649 MB with a fresh recognizer "
     "per turn; every 4: 685, every 3: 675-677. Giving freed memory back to the system after each turn "
@@ -842,5 +842,8 @@ READING = [
     "renew every 2 turns; worst call of long pause turns 688 -> 680 MB in one run each, short turns unchanged). "
     "What is left is fixed by vosk: a practice process sits at ~600 MB before the first turn (model ~500, "
     "code and libraries ~100) and the kept recognizer's search-graph cache has its size set inside vosk. "
-    "A fixed glibc mmap threshold (128 KB) did not lower the peak (worst pause call 688 against 672 without).",
+    "A fixed glibc mmap threshold (128 KB) did not lower the peak (worst pause call 688 against 672 without). "
+    "Calling vosk's library through a small binding of our own instead of importing the vosk package (whose "
+    "model downloader imports requests, ssl, tqdm) took ~7 MB off before the first turn: with both, pause calls "
+    "peaked at 640-660 MB and default calls at 643-648 (two runs of 16 pause turns, one of 16 default turns).",
 ]
