@@ -44,42 +44,47 @@ def SetLogLevel(level: int) -> None:  # noqa: N802 - vosk's name
     _bound()[1].vosk_set_log_level(level)
 
 
-class Model:
-    """A loaded model folder (vosk.Model without the downloader)."""
+class _Handle:
+    """An object of the library's, freed by `_free` (a library function's name) when this one goes."""
 
-    def __init__(self, model_path: str):
-        ffi, self._lib = _bound()
-        self._handle = self._lib.vosk_model_new(str(model_path).encode("utf-8"))
-        if self._handle == ffi.NULL:
-            self._handle = None
-            raise RuntimeError("Failed to create a model")
+    _free = ""
+
+    def __init__(self, make, *args, what: str):
+        self._ffi, self._lib = _bound()
+        handle = getattr(self._lib, make)(*args)
+        if handle == self._ffi.NULL:
+            raise RuntimeError(f"Failed to create a {what}")
+        self._handle = handle
 
     def __del__(self):
         if getattr(self, "_handle", None) is not None:
-            self._lib.vosk_model_free(self._handle)
+            getattr(self._lib, self._free)(self._handle)
             self._handle = None
+
+
+class Model(_Handle):
+    """A loaded model folder (vosk.Model without the downloader)."""
+
+    _free = "vosk_model_free"
+
+    def __init__(self, model_path: str):
+        super().__init__("vosk_model_new", str(model_path).encode("utf-8"), what="model")
 
     def vosk_model_find_word(self, word: str) -> int:
         return self._lib.vosk_model_find_word(self._handle, word.encode("utf-8"))
 
 
-class KaldiRecognizer:
+class KaldiRecognizer(_Handle):
     """One decoding stream over a model, free or limited to a JSON grammar (vosk.KaldiRecognizer's calls)."""
 
-    def __init__(self, model: Model, sample_rate: float, grammar: str | None = None):
-        self._ffi, self._lib = ffi, lib = _bound()
-        if grammar is None:
-            self._handle = lib.vosk_recognizer_new(model._handle, sample_rate)
-        else:
-            self._handle = lib.vosk_recognizer_new_grm(model._handle, sample_rate, grammar.encode("utf-8"))
-        if self._handle == ffi.NULL:
-            self._handle = None
-            raise RuntimeError("Failed to create a recognizer")
+    _free = "vosk_recognizer_free"
 
-    def __del__(self):
-        if getattr(self, "_handle", None) is not None:
-            self._lib.vosk_recognizer_free(self._handle)
-            self._handle = None
+    def __init__(self, model: Model, sample_rate: float, grammar: str | None = None):
+        if grammar is None:
+            super().__init__("vosk_recognizer_new", model._handle, sample_rate, what="recognizer")
+        else:
+            super().__init__("vosk_recognizer_new_grm", model._handle, sample_rate, grammar.encode("utf-8"),
+                             what="recognizer")
 
     def SetWords(self, enable: bool) -> None:  # noqa: N802
         self._lib.vosk_recognizer_set_words(self._handle, 1 if enable else 0)
