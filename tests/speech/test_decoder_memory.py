@@ -95,9 +95,8 @@ def _vosk_recognizer_per_turn(recognizer: VoskRecognizer, wavs: list[Path]):
     class Noting(_Watching):
         def finish(self):
             per_turn.append({id(k) for k in made})
-            made_in_turn = list(made)
+            kept_alive.extend(made)
             made.clear()
-            kept_alive.extend(made_in_turn)
             return super().finish()
 
     kept_alive: list = []
